@@ -1,0 +1,56 @@
+/**
+ * Coded domain errors. The HTTP and MQTT edges map `code` to a status or a reason code;
+ * `code` values are part of the external contract and never change once shipped.
+ */
+export type ErrorCode =
+  | 'bad_request'
+  | 'validation_failed'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'outside_scope'
+  | 'not_found'
+  | 'conflict'
+  | 'stale_version'
+  | 'illegal_transition'
+  | 'invalid_grid'
+  | 'invalid_code'
+  | 'topology_invalid'
+  | 'unprocessable';
+
+const STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  validation_failed: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  outside_scope: 403,
+  not_found: 404,
+  conflict: 409,
+  stale_version: 409,
+  illegal_transition: 422,
+  invalid_grid: 422,
+  invalid_code: 400,
+  topology_invalid: 422,
+  unprocessable: 422,
+};
+
+export class DomainError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'DomainError';
+    this.code = code;
+    this.details = details;
+  }
+  get status(): number {
+    return STATUS[this.code];
+  }
+}
+
+export function httpStatusOf(code: ErrorCode): number {
+  return STATUS[code];
+}
+
+export function isDomainError(e: unknown): e is DomainError {
+  return e instanceof DomainError;
+}

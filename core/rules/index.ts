@@ -1,0 +1,5 @@
+// Rules and fusion: events and readings in, case decisions out; the rules file; distance helper.
+export * from './types.ts';
+export * from './engine.ts';
+export * from './rulesfile.ts';
+export * from './geo.ts';

@@ -1,0 +1,56 @@
+/**
+ * The embedded broker: aedes on MQTT_PORT (TCP) and MQTT over WebSocket (upgrade handled by the HTTP
+ * server at /mqtt). Authentication and ACL are plain functions passed in (aedes' own pattern).
+ */
+import { createServer, type Server } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Aedes, type AedesOptions } from 'aedes';
+import { WebSocketServer, createWebSocketStream } from 'ws';
+import type { Logger } from '../log.ts';
+
+export interface EmbeddedBroker {
+  readonly aedes: Aedes;
+  readonly port: number;
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  close(): Promise<void>;
+}
+
+export async function startEmbeddedBroker(opts: {
+  port: number;
+  host?: string;
+  log: Logger;
+  aedes?: AedesOptions;
+}): Promise<EmbeddedBroker> {
+  const aedes = await Aedes.createBroker({ ...opts.aedes });
+  aedes.on('clientError', (client, err) =>
+    opts.log.debug({ client: client?.id, err: err.message }, 'mqtt client error'),
+  );
+  aedes.on('connectionError', (client, err) =>
+    opts.log.debug({ client: client?.id, err: err.message }, 'mqtt connection error'),
+  );
+  const tcp: Server = createServer(aedes.handle);
+  await new Promise<void>((resolve, reject) => {
+    tcp.once('error', reject);
+    tcp.listen(opts.port, opts.host, () => resolve());
+  });
+  const addr = tcp.address();
+  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  return {
+    aedes,
+    port,
+    handleUpgrade(req, socket, head) {
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        const stream = createWebSocketStream(ws);
+        stream.on('error', () => stream.destroy());
+        aedes.handle(stream as never, req as never);
+      });
+    },
+    async close() {
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((r) => tcp.close(() => r()));
+      await new Promise<void>((r) => aedes.close(() => r()));
+    },
+  };
+}

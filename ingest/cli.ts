@@ -1,0 +1,309 @@
+/**
+ * `npx onegrid <command>`: start, device add, user add, grids import, grids export. `--help` on each;
+ * `--json` prints machine-readable output.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync, readFileSync, mkdirSync, unlinkSync } from 'node:fs';
+import path from 'node:path';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { createLogger } from './log.ts';
+import { openDb, type Db } from './store/db.ts';
+import { migrate } from './store/migrate.ts';
+import { GridService } from './grids/service.ts';
+import { registerDevice } from './registry.ts';
+import { hashSecret, newSecret } from './auth/secrets.ts';
+import { getUser, insertUser, type Role } from './store/users.ts';
+import { BUILD_HANDLER, ROOT, startPlatform } from './platform.ts';
+import { isDomainError } from '../core/errors.ts';
+
+const HELP: Record<string, string> = {
+  main: `onegrid — grid-based city governance command platform (一网统管)
+
+Usage: onegrid <command> [options]
+
+Commands:
+  start                 run the whole platform (web, API, broker, ingest; simulated fleet unless --no-demo)
+  device add            register a device or gateway; prints its MQTT secret once
+  user add              create a user; prints a generated password once
+  grids import FILE     import a grid set (GeoJSON, zipped Shapefile, KML) as a new draft or published version
+  grids export          export the published grids (GeoJSON, KML, Shapefile zip)
+
+Configuration comes from the environment: PORT, MQTT_PORT, MQTT_URL, DATABASE_URL, DATA_DIR,
+ADMIN_PASSWORD, DEMO, LOG_LEVEL. Run 'onegrid <command> --help' for a command's options.`,
+  start: `onegrid start [--no-demo] [--no-build]
+
+Builds the web app if it is not built (or its sources changed), migrates the database, loads the sample
+district on first start, and serves the wall at http://localhost:$PORT (default 3000).
+  --no-demo    do not run the simulated device fleet (same as DEMO=0)
+  --no-build   never build the web app (fail if it is missing)`,
+  'device add': `onegrid device add --id ID --kind KIND --lng LNG --lat LAT [--name N] [--gateway GW]
+                  [--rtsp URL] [--source eagle-eye|skynet|community] [--interval S] [--json]
+
+Kinds: camera, smoke, heat, gas, water_level, manhole, sensor, gateway. Prints the device's MQTT
+password (secret) once: it is stored hashed and cannot be shown again.`,
+  'user add': `onegrid user add --username U --role ROLE [--name N] [--scope GRIDCODE] [--department D]
+                [--level community|street|district] [--password P] [--json]
+
+Roles: admin, analyst, commander, dispatcher, department, gridworker, viewer. Every role except admin
+needs a scope (--scope and/or --department). Without --password one is generated and printed once.`,
+  'grids import': `onegrid grids import FILE [--format geojson|shp|kml] [--crs wgs84|gcj02|bd09] [--publish] [--label L] [--json]
+
+Validates topology first and refuses a broken set with the report.`,
+  'grids export': `onegrid grids export [--format geojson|kml|shp] [--out FILE] [--level 1..4]`,
+};
+
+function out(json: boolean, obj: unknown, text: string): void {
+  process.stdout.write(json ? JSON.stringify(obj) + '\n' : text + '\n');
+}
+
+function parse(args: string[], options: ParseArgsConfig['options']) {
+  return parseArgs({
+    args,
+    options: { ...options, help: { type: 'boolean' }, json: { type: 'boolean' } },
+    allowPositionals: true,
+    strict: true,
+  });
+}
+
+/** PGlite is single-process: while a platform runs on DATA_DIR, other commands must not open it. */
+function lockPath(cfg: Config): string {
+  return path.resolve(cfg.dataDir, 'onegrid.lock');
+}
+
+function assertNotRunning(cfg: Config): void {
+  if (cfg.databaseUrl) return;
+  const lock = lockPath(cfg);
+  if (!existsSync(lock)) return;
+  const pid = Number(readFileSync(lock, 'utf8'));
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return; // stale lock
+  }
+  throw new Error(
+    `the platform (pid ${pid}) is running on ${cfg.dataDir}: the embedded database is single-process. ` +
+      `Stop it first, or use the HTTP API (POST /api/devices, POST /api/users) of the running platform.`,
+  );
+}
+
+async function withDb<T>(cfg: Config, fn: (db: Db) => Promise<T>): Promise<T> {
+  assertNotRunning(cfg);
+  const db = await openDb({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
+  try {
+    await migrate(db);
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+function newestMtime(dir: string): number {
+  let m = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    m = Math.max(m, e.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return m;
+}
+
+/** Build the web app when build/ is missing or older than web/, core/ or the Svelte/Vite config. */
+export function buildIfNeeded(log: (m: string) => void): void {
+  const built = existsSync(BUILD_HANDLER) ? statSync(BUILD_HANDLER).mtimeMs : 0;
+  const sources = Math.max(
+    newestMtime(path.join(ROOT, 'web')),
+    newestMtime(path.join(ROOT, 'core')),
+    statSync(path.join(ROOT, 'svelte.config.js')).mtimeMs,
+    statSync(path.join(ROOT, 'vite.config.ts')).mtimeMs,
+  );
+  if (built > sources) return;
+  log(built ? 'web app sources changed: rebuilding…' : 'building the web app (first start)…');
+  const r = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'],
+    {
+      cwd: ROOT,
+      stdio: 'inherit',
+    },
+  );
+  if (r.status !== 0) throw new Error('web app build failed (see above)');
+}
+
+async function cmdStart(args: string[]): Promise<number> {
+  const { values } = parse(args, { 'no-demo': { type: 'boolean' }, 'no-build': { type: 'boolean' } });
+  if (values.help) return (out(false, null, HELP.start), 0);
+  const env = { ...process.env };
+  if (values['no-demo']) env.DEMO = '0';
+  else if (env.DEMO === undefined || env.DEMO === '') env.DEMO = '1';
+  const cfg = loadConfig(env);
+  const log = createLogger(cfg.logLevel);
+  assertNotRunning(cfg);
+  if (!values['no-build']) buildIfNeeded((m) => log.info(m));
+  if (!cfg.databaseUrl) {
+    mkdirSync(path.resolve(cfg.dataDir), { recursive: true });
+    writeFileSync(lockPath(cfg), String(process.pid));
+  }
+  const t0 = Date.now();
+  const platform = await startPlatform(cfg, { log });
+  const base = `http://localhost:${platform.httpPort}`;
+  const lines = [
+    '',
+    `  OneGrid 一网统管 is running (${Date.now() - t0} ms)`,
+    `  Wall:    ${base}/`,
+    `  API:     ${base}/api/openapi.json`,
+    `  MQTT:    ${platform.broker ? `mqtt://localhost:${platform.broker.port}  and  ws://localhost:${platform.httpPort}/mqtt` : 'external broker'}`,
+    `  Data:    ${cfg.databaseUrl ? 'PostgreSQL (DATABASE_URL)' : path.resolve(cfg.dataDir)}`,
+    cfg.demo ? '  Demo:    SIMULATED fleet publishing (DEMO=0 or --no-demo to turn off)' : '  Demo:    off',
+  ];
+  if (platform.seedResult.adminPassword)
+    lines.push('', `  admin password (shown once, store it now): ${platform.seedResult.adminPassword}`);
+  if (platform.seedResult.samplePassword)
+    lines.push(`  sample users' password (shown once): ${platform.seedResult.samplePassword}`);
+  process.stdout.write(lines.join('\n') + '\n\n');
+
+  let signalled = false;
+  const shutdown = (sig: string) => {
+    if (signalled) return;
+    signalled = true;
+    log.info({ signal: sig }, 'shutting down');
+    platform
+      .stop()
+      .then(() => {
+        if (!cfg.databaseUrl) {
+          try {
+            unlinkSync(lockPath(cfg));
+          } catch {
+            /* already gone */
+          }
+        }
+        process.exit(0);
+      })
+      .catch((e) => {
+        log.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  await new Promise(() => {}); // run until a signal
+  return 0;
+}
+
+async function cmdDeviceAdd(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    id: { type: 'string' },
+    kind: { type: 'string' },
+    lng: { type: 'string' },
+    lat: { type: 'string' },
+    name: { type: 'string' },
+    gateway: { type: 'string' },
+    rtsp: { type: 'string' },
+    source: { type: 'string' },
+    interval: { type: 'string' },
+  });
+  if (values.help) return (out(false, null, HELP['device add']), 0);
+  const cfg = loadConfig();
+  const input = {
+    id: values.id,
+    kind: values.kind,
+    name: values.name,
+    gateway: values.gateway,
+    rtsp: values.rtsp,
+    source: values.source,
+    intervalS: values.interval === undefined ? undefined : Number(values.interval),
+    location: [Number(values.lng), Number(values.lat)],
+  };
+  const r = await withDb(cfg, async (db) => {
+    const grids = new GridService(db);
+    await grids.load();
+    return registerDevice(db, grids, input);
+  });
+  out(
+    !!values.json,
+    { ...r.device, secret: r.secret },
+    `device ${r.device.id} (${r.device.kind}) registered in grid ${r.device.grid ?? '(outside every grid)'}\n` +
+      `MQTT username: ${r.device.id}\nMQTT password: ${r.secret}\n(shown once: it is stored hashed)`,
+  );
+  return 0;
+}
+
+const ROLES: Role[] = ['admin', 'analyst', 'commander', 'dispatcher', 'department', 'gridworker', 'viewer'];
+
+async function cmdUserAdd(args: string[]): Promise<number> {
+  const { values } = parse(args, {
+    username: { type: 'string' },
+    role: { type: 'string' },
+    name: { type: 'string' },
+    scope: { type: 'string' },
+    department: { type: 'string' },
+    level: { type: 'string' },
+    password: { type: 'string' },
+  });
+  if (values.help) return (out(false, null, HELP['user add']), 0);
+  const cfg = loadConfig();
+  const username = values.username;
+  if (!username || !/^[A-Za-z0-9._-]{2,64}$/.test(username))
+    throw new Error('--username: 2-64 letters, digits, ".", "_" or "-"');
+  const role = values.role as Role;
+  if (!ROLES.includes(role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
+  if (role !== 'admin' && !values.scope && !values.department)
+    throw new Error('--scope or --department is required for this role');
+  if (values.scope && !/^\d{6}(\d{3}){0,3}$/.test(values.scope))
+    throw new Error('--scope must be a grid code (6, 9, 12 or 15 digits)');
+  if (values.level && !['community', 'street', 'district'].includes(values.level))
+    throw new Error('--level must be community, street or district');
+  if (values.password !== undefined && values.password.length < 8)
+    throw new Error('--password must be at least 8 characters');
+  const password = values.password ?? newSecret(12);
+  await withDb(cfg, async (db) => {
+    if (await getUser(db, username)) throw new Error(`user ${username} already exists`);
+    await insertUser(db, {
+      username,
+      name: values.name ?? username,
+      role,
+      passwordHash: await hashSecret(password),
+      scopeGrid: values.scope ?? null,
+      scopeDepartment: values.department ?? null,
+      level: (values.level as 'community' | 'street' | 'district' | undefined) ?? null,
+    });
+  });
+  out(
+    !!values.json,
+    {
+      username,
+      role,
+      scope: { grid: values.scope ?? null, department: values.department ?? null },
+      password: values.password ? undefined : password,
+    },
+    `user ${username} (${role}) created` + (values.password ? '' : `\npassword (shown once): ${password}`),
+  );
+  return 0;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [a, b, ...rest] = argv;
+  try {
+    if (!a || a === '--help' || a === '-h' || a === 'help') return (out(false, null, HELP.main), 0);
+    if (a === 'start') return await cmdStart([b, ...rest].filter((x) => x !== undefined));
+    if (a === 'device' && b === 'add') return await cmdDeviceAdd(rest);
+    if (a === 'user' && b === 'add') return await cmdUserAdd(rest);
+    if (a === 'grids' && (b === 'import' || b === 'export')) {
+      const { gridsCommand } = await import('./grids/cli.ts');
+      return await gridsCommand(b, rest, { loadConfig, withDb, help: HELP[`grids ${b}`], out });
+    }
+    process.stderr.write(`onegrid: unknown command "${argv.join(' ')}"\n\n${HELP.main}\n`);
+    return 2;
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`onegrid: ${e.message}\n`);
+      return 78; // EX_CONFIG
+    }
+    if (isDomainError(e)) {
+      process.stderr.write(`onegrid: ${e.code}: ${e.message}\n`);
+      if (e.details) process.stderr.write(JSON.stringify(e.details, null, 2) + '\n');
+      return 1;
+    }
+    process.stderr.write(`onegrid: ${(e as Error).message}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,693 @@
+/**
+ * The ingest pipeline: broker hooks (device authentication and topic ACL) and the consumer
+ * (validate → join → batch store → acknowledge). See createIngest.
+ *
+ * Delivery (CONTRACT.md "MQTT v1", DESIGN.md "Data flow of one reading"):
+ * - Every message is checked in arrival order — size, topic, ACL, JSON, schema, coordinates — before it can
+ *   join a batch, so one bad message never fails a batch. A bad one is counted, written to the reject log,
+ *   and dropped (MQTT 3.1.1 has no negative PUBACK; the connection goes on).
+ * - Good messages are joined to the grid and queued; one batch at a time is written (multi-row `unnest`
+ *   inserts, one transaction) and its messages are acknowledged, in arrival order, only after it committed
+ *   (group commit: a batch forms from whatever arrived while the previous one was being written).
+ * - A failed batch is retried with backoff, never dropped. While it is retried nothing is acknowledged, so
+ *   the broker stops feeding us: in embedded mode aedes reads a client's next socket chunk only after every
+ *   packet of the previous chunk was authorised (lib/client.js `nextBatch`), and our authorizePublish calls
+ *   back only after commit; in external mode the broker stops at our MQTT 5 Receive Maximum of unacked
+ *   messages. Memory stays bounded by (clients × one socket read) or Receive Maximum.
+ *
+ * aedes 1.2 speaks MQTT 3.1 and 3.1.1 only (lib/handlers/connect.js refuses protocolVersion > 4), so the
+ * embedded broker cannot send PUBACK reason codes (0x87); refused publishes are acknowledged and dropped.
+ */
+import type { AedesOptions, Aedes, Client, PublishPacket } from 'aedes';
+import type { Registry } from 'prom-client';
+import {
+  MAX_PAYLOAD_BYTES,
+  decodeEvent,
+  decodeFrigate,
+  decodeStatus,
+  decodeTelemetry,
+  parseTopic,
+  type RejectReason,
+} from '../../core/schemas/index.ts';
+import type { Db } from '../store/db.ts';
+import type { GridService } from '../grids/service.ts';
+import type { Logger } from '../log.ts';
+import { insertEvents, insertReadings, type ReadingRow, type EventRow } from './writer.ts';
+import {
+  insertRejects,
+  pruneRejects,
+  setOnlineMany,
+  touchLastSeen,
+  upsertDetections,
+  type RejectInsert,
+} from '../store/ingest.ts';
+import { DeviceCache, type IngestDevice } from './registry.ts';
+import { DeviceAuth, mayActFor, type Principal } from '../broker/auth.ts';
+import { ingestMetrics } from './metrics.ts';
+import { connectExternalBroker, type ExternalOptions } from './external.ts';
+
+export type { ReadingRow, EventRow };
+export type { ExternalOptions };
+
+export interface IngestOptions {
+  /** Most rows (readings + events) in one batch. */
+  maxBatchRows: number;
+  /** Retry backoff of a failed batch, ms (doubles up to retryMaxMs). */
+  retryMinMs: number;
+  retryMaxMs: number;
+  /** A batch write that has not settled after this long is treated as failed and retried, ms. */
+  batchTimeoutMs: number;
+  /** Coalesced last-seen updates: at most one UPDATE per this period, ms. */
+  lastSeenFlushMs: number;
+  /** Reject log: write buffered rows every this often, ms; buffer at most rejectBuffer rows. */
+  rejectFlushMs: number;
+  rejectBuffer: number;
+  /** Reject log retention: the last rejectsKeep rows, none older than rejectsMaxAgeMs. */
+  rejectsKeep: number;
+  rejectsMaxAgeMs: number;
+  /** Re-read cached registry entries this often (changes made by other processes), ms. */
+  registryRefreshMs: number;
+  /** Wall clock, epoch ms (tests pass their own). */
+  now: () => number;
+}
+
+export const INGEST_DEFAULTS: IngestOptions = {
+  maxBatchRows: 2000, // rows
+  retryMinMs: 100, // ms
+  retryMaxMs: 2000, // ms
+  batchTimeoutMs: 20_000, // ms
+  lastSeenFlushMs: 5000, // ms
+  rejectFlushMs: 500, // ms
+  rejectBuffer: 10_000, // rows
+  rejectsKeep: 10_000, // rows
+  rejectsMaxAgeMs: 7 * 24 * 3600_000, // 7 days
+  registryRefreshMs: 60_000, // ms
+  now: () => Date.now(),
+};
+
+export interface IngestDeps {
+  db: Db;
+  grids: Pick<GridService, 'join'>;
+  log: Logger;
+  registry: Registry;
+  /** Called after a batch of events committed (rules and cases listen here). */
+  onEvents?(events: (EventRow & { deviceKind: string })[]): void;
+  /** Called after a batch of readings committed. */
+  onReadings?(readings: (ReadingRow & { deviceKind: string })[]): void;
+  /** Device online/offline changes (from dev/{id}/status). */
+  onDeviceStatus?(deviceId: string, online: boolean, at: Date): void;
+  /** Tuning; defaults in INGEST_DEFAULTS. */
+  options?: Partial<IngestOptions>;
+}
+
+export interface IngestPipeline {
+  /** aedes options for the embedded broker (authenticate, authorizePublish, …). */
+  readonly brokerHooks: Pick<
+    AedesOptions,
+    'authenticate' | 'authorizePublish' | 'authorizeSubscribe' | 'authorizeForward' | 'published'
+  >;
+  /** Embedded mode: consume from this aedes instance. */
+  attachEmbedded(aedes: Aedes): void;
+  /** External mode: connect to MQTT_URL as an MQTT 5 client with $share/ subscriptions. */
+  connectExternal(url: string, opts?: ExternalOptions): Promise<void>;
+  /** Registry changed (device added, secret rotated): drop cached credentials/ACL for it. */
+  invalidate(deviceId: string): void;
+  /** Stop taking messages, flush what is queued, and resolve when it committed. */
+  stop(): Promise<void>;
+  /** Messages received and not yet acknowledged. */
+  readonly queueDepth: number;
+  /** Write buffered reject-log rows now (tests, shutdown). */
+  flushRejects(): Promise<void>;
+}
+
+/** Where a message came from. principal null: an external broker (it authenticated the publisher). */
+export interface MessageSource {
+  clientId: string | null;
+  principal: Principal | null;
+}
+
+type Ack = (err?: Error | null) => void;
+
+interface Item {
+  t0: number;
+  ack: Ack;
+  readings: (ReadingRow & { deviceKind: string })[] | null;
+  event: (EventRow & { deviceKind: string }) | null;
+  detection: (EventRow & { deviceKind: string }) | null;
+  status: { id: string; online: boolean; at: Date } | null;
+  rows: number;
+}
+
+interface Msg {
+  src: MessageSource;
+  topic: string;
+  payload: Buffer;
+  ack: Ack;
+  t0: number;
+  packet: PublishPacket | null;
+}
+
+type Outcome =
+  | { k: 'item'; item: Item; deviceId: string }
+  | { k: 'reject'; reason: RejectReason; detail: string }
+  | { k: 'load'; id: string };
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/** Text that PostgreSQL takes: no U+0000, bounded length. */
+function logText(s: string | null, max: number): string | null {
+  if (s === null) return null;
+  return (s.length > max ? s.slice(0, max) : s).replace(/\u0000/g, '\uFFFD');
+}
+
+export function createIngest(deps: IngestDeps): IngestPipeline {
+  const o: IngestOptions = { ...INGEST_DEFAULTS, ...deps.options };
+  const { db, log } = deps;
+  const m = ingestMetrics(deps.registry);
+  const devices = new DeviceCache(db, o.now);
+  const auth = new DeviceAuth(db, devices, o.now);
+  /** Payloads of refused publishes: aedes must not forward them to subscribers (authorizeForward). */
+  const refusedPayloads = new WeakSet<Buffer>();
+
+  let stopping = false;
+  const pending: Item[] = [];
+  let pendingHead = 0;
+  let inflight: Item[] | null = null;
+  let scheduled = false;
+  let depth = 0;
+  let idleWaiters: (() => void)[] = [];
+  const waiting: Msg[] = [];
+  let draining = false;
+  let lastSeen = new Map<string, number>();
+  let lastTouch = 0;
+  let rejectBuf: RejectInsert[] = [];
+  let rejectsSincePrune = 0;
+  let lastFailLog = 0;
+  const timers: NodeJS.Timeout[] = [];
+  const externals: { end(): Promise<void> }[] = [];
+
+  // ---- classification: everything a message is checked for, synchronous unless the registry must load ----
+
+  function joinGrid(lng: number, lat: number): string | null {
+    try {
+      return deps.grids.join(lng, lat).grid ?? null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Location and grid of a message: its own `loc` joined now, or the device's registered one (joined once). */
+  function place(
+    d: IngestDevice,
+    loc: [number, number] | null,
+  ): { lng: number | null; lat: number | null; grid: string | null } {
+    if (loc) return { lng: loc[0], lat: loc[1], grid: joinGrid(loc[0], loc[1]) };
+    if (!d.location) return { lng: null, lat: null, grid: null };
+    if (d.grid === null) devices.setGrid(d.id, joinGrid(d.location[0], d.location[1]));
+    return { lng: d.location[0], lat: d.location[1], grid: d.grid };
+  }
+
+  function parseJson(payload: Buffer): { ok: true; v: unknown } | { ok: false; detail: string } {
+    try {
+      return { ok: true, v: JSON.parse(payload.toString('utf8')) };
+    } catch (e) {
+      return { ok: false, detail: String((e as Error).message).slice(0, 200) };
+    }
+  }
+
+  function classify(msg: Msg): Outcome {
+    const { src, topic, payload } = msg;
+    if (payload.length > MAX_PAYLOAD_BYTES)
+      return { k: 'reject', reason: 'too_large', detail: `${payload.length} bytes > ${MAX_PAYLOAD_BYTES}` };
+    const t = parseTopic(topic);
+    if (!t) return { k: 'reject', reason: 'unknown_topic', detail: 'not a v1 topic' };
+    const empty = { t0: msg.t0, ack: msg.ack, readings: null, event: null, detection: null, status: null, rows: 0 };
+
+    if (t.kind === 'frigate') {
+      const p = src.principal;
+      if (p && p.kind !== 'gateway') return { k: 'reject', reason: 'acl', detail: `${p.id} is not a gateway` };
+      const j = parseJson(payload);
+      if (!j.ok) return { k: 'reject', reason: 'bad_json', detail: j.detail };
+      const r = decodeFrigate(j.v);
+      if (!r.ok) return { k: 'reject', reason: r.reason, detail: r.detail };
+      const cam = devices.get(r.value.camera);
+      if (cam === undefined) return { k: 'load', id: r.value.camera };
+      if (!cam || cam.gateway === null || (p && cam.gateway !== p.id))
+        return {
+          k: 'reject',
+          reason: 'acl',
+          detail: `camera ${r.value.camera} is not a child of ${p ? p.id : 'a gateway'}`,
+        };
+      const v = r.value;
+      const at = place(cam, null);
+      const attrs: Record<string, unknown> = {
+        label: v.label,
+        score: v.score,
+        camera: v.camera,
+        frigateId: v.frigateId,
+        phase: v.phase,
+      };
+      if (v.endTs !== null) attrs.endTs = new Date(v.endTs).toISOString();
+      if (v.zones.length) attrs.zones = v.zones;
+      const row = {
+        deviceId: cam.id,
+        seq: null,
+        externalId: v.frigateId,
+        ts: new Date(v.ts),
+        type: 'ai_detection',
+        severity: null,
+        ...at,
+        attrs,
+        deviceKind: cam.kind,
+      };
+      return { k: 'item', deviceId: cam.id, item: { ...empty, detection: row, rows: 1 } };
+    }
+
+    const d = devices.get(t.deviceId);
+    if (d === undefined) return { k: 'load', id: t.deviceId };
+    if (src.principal) {
+      const ok = mayActFor(src.principal, t.deviceId, devices);
+      if (ok === undefined) return { k: 'load', id: t.deviceId };
+      if (!ok) return { k: 'reject', reason: 'acl', detail: `${src.principal.id} may not publish for ${t.deviceId}` };
+    }
+    if (d === null) return { k: 'reject', reason: 'acl', detail: `${t.deviceId} is not registered` };
+
+    if (t.kind === 'status') {
+      const r = decodeStatus(payload.toString('utf8'));
+      if (!r.ok) return { k: 'reject', reason: r.reason, detail: r.detail };
+      return {
+        k: 'item',
+        deviceId: d.id,
+        item: { ...empty, status: { id: d.id, online: r.value, at: new Date(o.now()) } },
+      };
+    }
+    const j = parseJson(payload);
+    if (!j.ok) return { k: 'reject', reason: 'bad_json', detail: j.detail };
+    if (t.kind === 'telemetry') {
+      const r = decodeTelemetry(j.v);
+      if (!r.ok) return { k: 'reject', reason: r.reason, detail: r.detail };
+      const readings = r.value.map((x) => ({
+        deviceId: d.id,
+        seq: x.seq,
+        ts: new Date(x.ts),
+        metrics: x.metrics,
+        ...place(d, x.loc),
+        deviceKind: d.kind,
+      }));
+      return { k: 'item', deviceId: d.id, item: { ...empty, readings, rows: readings.length } };
+    }
+    const r = decodeEvent(j.v);
+    if (!r.ok) return { k: 'reject', reason: r.reason, detail: r.detail };
+    const x = r.value;
+    const event = {
+      deviceId: d.id,
+      seq: x.seq,
+      externalId: null,
+      ts: new Date(x.ts),
+      type: x.type,
+      severity: x.severity,
+      ...place(d, x.loc),
+      attrs: x.attrs,
+      deviceKind: d.kind,
+    };
+    return { k: 'item', deviceId: d.id, item: { ...empty, event, rows: 1 } };
+  }
+
+  // ---- intake: in arrival order; a message that needs a registry load holds the ones behind it ----
+
+  function handle(src: MessageSource, topic: string, payload: Buffer, ack: Ack, packet: PublishPacket | null): void {
+    m.messagesIn.inc();
+    if (stopping) {
+      // Not acknowledged: the publisher (or the external broker) delivers it again to the next instance.
+      ack(new Error('ingest is stopping'));
+      return;
+    }
+    depth++;
+    m.queueDepth.set(depth);
+    const msg: Msg = { src, topic, payload, ack, t0: performance.now(), packet };
+    if (waiting.length) {
+      waiting.push(msg);
+      return;
+    }
+    const out = classify(msg);
+    if (out.k === 'load') {
+      waiting.push(msg);
+      void drainWaiting();
+      return;
+    }
+    settle(msg, out);
+  }
+
+  async function drainWaiting(): Promise<void> {
+    if (draining) return;
+    draining = true;
+    let delay = o.retryMinMs;
+    try {
+      while (waiting.length) {
+        const msg = waiting[0];
+        const out = classify(msg);
+        if (out.k === 'load') {
+          try {
+            await devices.load(out.id);
+            delay = o.retryMinMs;
+          } catch (e) {
+            logFailure(e, 'registry lookup failed; holding messages');
+            await sleep(delay);
+            delay = Math.min(delay * 2, o.retryMaxMs);
+          }
+          continue;
+        }
+        waiting.shift();
+        settle(msg, out);
+      }
+    } finally {
+      draining = false;
+    }
+  }
+
+  function settle(msg: Msg, out: Exclude<Outcome, { k: 'load' }>): void {
+    if (out.k === 'reject') {
+      reject(msg, out.reason, out.detail);
+      enqueue({ t0: msg.t0, ack: msg.ack, readings: null, event: null, detection: null, status: null, rows: 0 });
+      return;
+    }
+    const prev = lastSeen.get(out.deviceId);
+    const now = o.now();
+    if (prev === undefined || prev < now) lastSeen.set(out.deviceId, now);
+    enqueue(out.item);
+  }
+
+  function reject(msg: Msg, reason: RejectReason, detail: string): void {
+    m.rejected.inc({ reason });
+    if (msg.packet) {
+      // Acknowledged (3.1.1 has no refusal) but neither forwarded nor kept as the retained message.
+      refusedPayloads.add(msg.payload);
+      msg.packet.retain = false;
+    }
+    log.debug({ client: msg.src.clientId, topic: msg.topic, reason, detail }, 'mqtt message rejected');
+    if (rejectBuf.length >= o.rejectBuffer) {
+      m.rejectLogDropped.inc();
+      return;
+    }
+    const sample = reason === 'too_large' ? msg.payload.subarray(0, 128) : msg.payload.subarray(0, 512);
+    rejectBuf.push({
+      at: new Date(o.now()),
+      clientId: logText(msg.src.clientId, 256),
+      topic: logText(msg.topic, 256),
+      reason,
+      detail: logText(detail, 500),
+      payload: logText(sample.toString('utf8'), 600),
+    });
+  }
+
+  // ---- batches: group commit, one in flight, acknowledged in order after commit ----
+
+  function enqueue(item: Item): void {
+    if (item.rows === 0 && item.status === null && !inflight && pendingHead === pending.length) {
+      // Nothing to store and nothing ahead of it: acknowledge at once.
+      finish([item]);
+      return;
+    }
+    pending.push(item);
+    if (!inflight && !scheduled) {
+      scheduled = true;
+      setImmediate(flush);
+    }
+  }
+
+  function takeBatch(): Item[] {
+    let rows = 0;
+    let end = pendingHead;
+    while (end < pending.length && (end === pendingHead || rows + pending[end].rows <= o.maxBatchRows)) {
+      rows += pending[end].rows;
+      end++;
+    }
+    const batch = pending.slice(pendingHead, end);
+    pendingHead = end;
+    if (pendingHead > 4096 && pendingHead * 2 > pending.length) {
+      pending.splice(0, pendingHead);
+      pendingHead = 0;
+    } else if (pendingHead === pending.length) {
+      pending.length = 0;
+      pendingHead = 0;
+    }
+    return batch;
+  }
+
+  function flush(): void {
+    scheduled = false;
+    if (inflight || pendingHead === pending.length) return;
+    const batch = takeBatch();
+    inflight = batch;
+    writeWithRetry(batch)
+      .then(() => {
+        inflight = null;
+        finish(batch);
+        afterCommit(batch);
+      })
+      .catch((e) => log.error({ err: e }, 'ingest batch loop failed'))
+      .finally(() => {
+        if (pendingHead < pending.length) flush();
+        else if (!inflight && !waiting.length) notifyIdle();
+      });
+  }
+
+  function finish(items: Item[]): void {
+    const now = performance.now();
+    let stored = 0;
+    for (const it of items) {
+      if (it.rows || it.status) stored++;
+      try {
+        it.ack(null);
+      } catch (e) {
+        log.warn({ err: e }, 'ack failed');
+      }
+      m.ackLatency.observe((now - it.t0) / 1000);
+    }
+    depth -= items.length;
+    m.queueDepth.set(depth);
+    if (stored) m.messagesStored.inc(stored);
+    if (depth === 0) notifyIdle();
+  }
+
+  function notifyIdle(): void {
+    if (depth !== 0) return;
+    const w = idleWaiters;
+    idleWaiters = [];
+    for (const f of w) f();
+  }
+
+  async function writeWithRetry(batch: Item[]): Promise<void> {
+    let delay = o.retryMinMs;
+    for (;;) {
+      try {
+        await withTimeout(writeBatch(batch), o.batchTimeoutMs);
+        return;
+      } catch (e) {
+        m.batchFailures.inc();
+        logFailure(e, 'ingest batch failed; retrying (nothing acknowledged meanwhile)');
+        await sleep(delay);
+        delay = Math.min(delay * 2, o.retryMaxMs);
+      }
+    }
+  }
+
+  function logFailure(e: unknown, msg: string): void {
+    const now = Date.now();
+    if (now - lastFailLog < 5000) return;
+    lastFailLog = now;
+    log.warn({ err: (e as Error)?.message ?? String(e) }, msg);
+  }
+
+  async function writeBatch(batch: Item[]): Promise<void> {
+    const readings: ReadingRow[] = [];
+    const events: EventRow[] = [];
+    const detections = new Map<string, EventRow>();
+    const statuses = new Map<string, { id: string; online: boolean; at: Date }>();
+    let messages = 0;
+    for (const it of batch) {
+      if (it.readings) for (const r of it.readings) readings.push(r);
+      if (it.event) events.push(it.event);
+      if (it.detection) {
+        // Fold new/update/end of one Frigate event inside the batch: the upsert may touch a row once.
+        const d = it.detection;
+        const key = `${d.deviceId}\n${d.externalId}\n${d.ts.getTime()}`;
+        const prev = detections.get(key);
+        detections.set(key, prev ? { ...d, attrs: { ...prev.attrs, ...d.attrs } } : d);
+      }
+      if (it.status) {
+        statuses.delete(it.status.id);
+        statuses.set(it.status.id, it.status);
+      }
+      if (it.rows || it.status) messages++;
+    }
+    let touch: Map<string, number> | null = null;
+    const now = o.now();
+    if (lastSeen.size && now - lastTouch >= o.lastSeenFlushMs) {
+      touch = lastSeen;
+      lastSeen = new Map();
+    }
+    const steps: ((q: Parameters<Parameters<Db['tx']>[0]>[0]) => Promise<unknown>)[] = [];
+    if (readings.length) steps.push((q) => insertReadings(q, readings));
+    if (events.length) steps.push((q) => insertEvents(q, events));
+    if (detections.size) steps.push((q) => upsertDetections(q, [...detections.values()]));
+    if (statuses.size) steps.push((q) => setOnlineMany(q, [...statuses.values()]));
+    if (touch) steps.push((q) => touchLastSeen(q, touch));
+    try {
+      if (steps.length === 1) await steps[0](db);
+      else if (steps.length > 1)
+        await db.tx(async (q) => {
+          for (const s of steps) await s(q);
+        });
+    } catch (e) {
+      if (touch) for (const [id, at] of touch) if ((lastSeen.get(id) ?? 0) < at) lastSeen.set(id, at);
+      throw e;
+    }
+    if (touch) lastTouch = now;
+    if (messages) m.batchSize.observe(messages);
+  }
+
+  function afterCommit(batch: Item[]): void {
+    if (deps.onReadings) {
+      const rows: (ReadingRow & { deviceKind: string })[] = [];
+      for (const it of batch) if (it.readings) for (const r of it.readings) rows.push(r);
+      if (rows.length) safe(() => deps.onReadings!(rows), 'onReadings');
+    }
+    if (deps.onEvents) {
+      const rows: (EventRow & { deviceKind: string })[] = [];
+      for (const it of batch) {
+        if (it.event) rows.push(it.event);
+        if (it.detection) rows.push(it.detection);
+      }
+      if (rows.length) safe(() => deps.onEvents!(rows), 'onEvents');
+    }
+    if (deps.onDeviceStatus)
+      for (const it of batch)
+        if (it.status) {
+          const s = it.status;
+          safe(() => deps.onDeviceStatus!(s.id, s.online, s.at), 'onDeviceStatus');
+        }
+  }
+
+  function safe(f: () => void, what: string): void {
+    try {
+      f();
+    } catch (e) {
+      log.error({ err: e }, `${what} listener failed`);
+    }
+  }
+
+  // ---- reject log ----
+
+  async function flushRejects(): Promise<void> {
+    while (rejectBuf.length) {
+      const rows = rejectBuf.splice(0, 1000);
+      try {
+        await insertRejects(db, rows);
+        rejectsSincePrune += rows.length;
+      } catch (e) {
+        // Put them back (bounded by rejectBuffer); the database may be down.
+        rejectBuf = rows.concat(rejectBuf).slice(0, o.rejectBuffer);
+        logFailure(e, 'reject log write failed');
+        return;
+      }
+    }
+    if (rejectsSincePrune >= Math.max(100, o.rejectsKeep / 10)) {
+      rejectsSincePrune = 0;
+      await pruneRejects(db, o.rejectsKeep, o.rejectsMaxAgeMs, new Date(o.now())).catch((e) =>
+        logFailure(e, 'reject log prune failed'),
+      );
+    }
+  }
+
+  let rejectFlushing: Promise<void> | null = null;
+  const flushRejectsOnce = (): Promise<void> =>
+    (rejectFlushing ??= flushRejects().finally(() => {
+      rejectFlushing = null;
+    }));
+
+  timers.push(setInterval(() => void flushRejectsOnce(), o.rejectFlushMs));
+  timers.push(
+    setInterval(
+      () =>
+        void pruneRejects(db, o.rejectsKeep, o.rejectsMaxAgeMs, new Date(o.now())).catch((e) =>
+          logFailure(e, 'reject log prune failed'),
+        ),
+      10 * 60_000,
+    ),
+  );
+  timers.push(
+    setInterval(
+      () => void devices.refresh().catch((e) => logFailure(e, 'registry refresh failed')),
+      o.registryRefreshMs,
+    ),
+  );
+  for (const t of timers) t.unref();
+
+  return {
+    brokerHooks: {
+      authenticate: auth.authenticate,
+      authorizeSubscribe: auth.authorizeSubscribe as AedesOptions['authorizeSubscribe'],
+      // The PUBACK of a QoS 1 PUBLISH is written only after this callback (aedes lib/handlers/publish.js:
+      // authorizePublish → enqueuePublish → PubAck → broker.publish); `published` runs after the PUBACK.
+      authorizePublish(client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void) {
+        if (client === null) {
+          // A Last Will of a client of a broker instance that died (aedes persistence): trust the broker.
+          handle({ clientId: null, principal: null }, packet.topic, packet.payload as Buffer, callback, packet);
+          return;
+        }
+        const principal = auth.principalOf(client);
+        if (!principal) {
+          callback(new Error('not authenticated'));
+          return;
+        }
+        handle({ clientId: client.id, principal }, packet.topic, packet.payload as Buffer, callback, packet);
+      },
+      authorizeForward(_client, packet) {
+        return refusedPayloads.has(packet.payload as Buffer) ? null : packet;
+      },
+    },
+    attachEmbedded(aedes: Aedes) {
+      aedes.on('clientDisconnect', (client) => log.debug({ client: client.id }, 'mqtt client disconnected'));
+    },
+    async connectExternal(url: string, opts?: ExternalOptions) {
+      const ext = await connectExternalBroker(url, opts ?? {}, {
+        log,
+        onMessage: (topic, payload, ack) => handle({ clientId: null, principal: null }, topic, payload, ack, null),
+      });
+      externals.push(ext);
+    },
+    invalidate(deviceId: string) {
+      auth.invalidate(deviceId);
+      devices.invalidate(deviceId);
+    },
+    async stop() {
+      stopping = true;
+      if (depth > 0) await new Promise<void>((r) => idleWaiters.push(r));
+      for (const t of timers) clearInterval(t);
+      for (const e of externals.splice(0)) await e.end();
+      if (lastSeen.size) await touchLastSeen(db, lastSeen).catch(() => {});
+      await flushRejectsOnce();
+    },
+    get queueDepth() {
+      return depth;
+    },
+    flushRejects: flushRejectsOnce,
+  };
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`batch write did not settle in ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}

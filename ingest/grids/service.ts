@@ -1,0 +1,91 @@
+/**
+ * The published grid version in memory: the join index (core) and the GeoJSON per level for the API.
+ * Republishing builds the new index aside and swaps it; joins in flight keep the old one.
+ */
+import type { FeatureCollection, Polygon, MultiPolygon } from 'geojson';
+import { GridJoiner, buildGridIndex, type GridCodes } from '../../core/index.ts';
+import type { Queryable } from '../store/db.ts';
+import { gridsOfVersion, publishedVersion, type GridRow } from '../store/grids.ts';
+
+export interface GridProps {
+  code: string;
+  level: number;
+  name: string;
+  parent: string | null;
+  kind: string;
+  households: number | null;
+}
+
+export type GridFC = FeatureCollection<Polygon | MultiPolygon, GridProps>;
+
+export class GridService {
+  readonly joiner = new GridJoiner();
+  version: number | null = null;
+  private rows: GridRow[] = [];
+  private byCode = new Map<string, GridRow>();
+  private cache = new Map<string, string>();
+
+  constructor(private readonly db: Queryable) {}
+
+  /** Load the published version and build its index. */
+  async load(): Promise<void> {
+    const v = await publishedVersion(this.db);
+    const rows = v === null ? [] : await gridsOfVersion(this.db, v);
+    const index = buildGridIndex(
+      rows.filter((r) => r.level === 4).map((r) => ({ code: r.code, geometry: r.geometry })),
+    );
+    this.rows = rows;
+    this.byCode = new Map(rows.map((r) => [r.code, r]));
+    this.cache.clear();
+    this.version = v;
+    this.joiner.replace(index);
+  }
+
+  join(lng: number, lat: number): GridCodes {
+    return this.joiner.join(lng, lat);
+  }
+
+  get(code: string): GridRow | undefined {
+    return this.byCode.get(code);
+  }
+
+  get count(): number {
+    return this.rows.length;
+  }
+
+  /** Serialised FeatureCollection for a level and/or parent, cached per version. */
+  geojson(filter: { level?: number; parent?: string; scope?: string | null } = {}): string {
+    const key = `${filter.level ?? ''}|${filter.parent ?? ''}|${filter.scope ?? ''}`;
+    let s = this.cache.get(key);
+    if (s === undefined) {
+      const scope = filter.scope ?? null;
+      const fc: GridFC = {
+        type: 'FeatureCollection',
+        features: this.rows
+          .filter(
+            (r) =>
+              (filter.level === undefined || r.level === filter.level) &&
+              (filter.parent === undefined || r.parent === filter.parent) &&
+              // A scoped user sees its own subtree and the ancestors that frame it.
+              (scope === null || r.code.startsWith(scope) || scope.startsWith(r.code)),
+          )
+          .map((r) => ({
+            type: 'Feature',
+            geometry: r.geometry,
+            properties: {
+              code: r.code,
+              level: r.level,
+              name: r.name,
+              parent: r.parent,
+              kind: r.kind,
+              households: r.households,
+            },
+          })),
+      };
+      s = JSON.stringify(fc);
+      if (this.cache.size > 256) this.cache.clear();
+      this.cache.set(key, s);
+    }
+    return s;
+  }
+}

@@ -1,0 +1,178 @@
+/**
+ * One process: database (PGlite or PostgreSQL), migrations, sample district on first start, broker
+ * (embedded aedes or an external one), ingest, HTTP (SvelteKit handler + WebSocket upgrades) and, with
+ * DEMO=1, the simulated fleet. Graceful shutdown stops intake first, flushes, then closes the database.
+ */
+import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config } from './config.ts';
+import { createLogger, type Logger } from './log.ts';
+import { openDb, type Db } from './store/db.ts';
+import { migrate } from './store/migrate.ts';
+import { seed, type SeedResult } from './seed.ts';
+import { GridService } from './grids/service.ts';
+import { Sessions } from './auth/sessions.ts';
+import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.ts';
+import { createIngest } from './consumer/index.ts';
+import { registerServices, type Services } from './services.ts';
+import { startSimulator, type Simulator } from './demo/simulator.ts';
+import { getKv } from './store/users.ts';
+
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => boolean;
+
+export interface Platform {
+  services: Services;
+  http: Server;
+  httpPort: number;
+  broker: EmbeddedBroker | null;
+  seedResult: SeedResult;
+  /** Register a WebSocket upgrade route (returns true when it took the request). */
+  onUpgrade(h: UpgradeHandler): void;
+  stop(): Promise<void>;
+}
+
+export const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+export const BUILD_HANDLER = path.join(ROOT, 'build', 'handler.js');
+
+type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: () => void) => void;
+
+export async function startPlatform(
+  config: Config,
+  opts: { log?: Logger; handlerPath?: string } = {},
+): Promise<Platform> {
+  const log = opts.log ?? createLogger(config.logLevel);
+  const startedAt = Date.now();
+  const db: Db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const mig = await migrate(db);
+  log.info({ applied: mig.applied, skipped: mig.skipped, features: mig.features, db: db.kind }, 'database ready');
+  const seedResult = await seed(db, { adminPassword: config.adminPassword });
+  if (seedResult.seeded) log.info('sample district 120106 (synthetic) loaded');
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'onegrid_process_' });
+
+  const grids = new GridService(db);
+  await grids.load();
+  log.info({ version: grids.version, grids: grids.count }, 'grid index built');
+
+  const services: Services = {
+    config,
+    db,
+    dbFeatures: mig.features,
+    log,
+    registry,
+    grids,
+    sessions: new Sessions(db),
+    ingest: null as never,
+    startedAt,
+    ready: false,
+    demo: config.demo,
+    onStop: [],
+    ext: {},
+  };
+  services.ingest = createIngest({ db, grids, log: log.child({ tier: 'ingest' }), registry });
+  registerServices(services);
+
+  let broker: EmbeddedBroker | null = null;
+  if (config.mqttUrl) {
+    await services.ingest.connectExternal(config.mqttUrl);
+    log.info({ url: redactUrl(config.mqttUrl) }, 'ingest connected to external broker');
+  } else {
+    broker = await startEmbeddedBroker({
+      port: config.mqttPort,
+      host: config.host,
+      log: log.child({ tier: 'broker' }),
+      aedes: services.ingest.brokerHooks,
+    });
+    services.ingest.attachEmbedded(broker.aedes);
+    log.info({ port: broker.port }, 'embedded MQTT broker listening');
+  }
+
+  // The SvelteKit app (adapter-node's handler), loaded after the services are registered.
+  const handlerPath = opts.handlerPath ?? BUILD_HANDLER;
+  if (!existsSync(handlerPath)) throw new Error(`web app is not built (${handlerPath} missing): run \`npm run build\``);
+  const { handler } = (await import(pathToFileURL(handlerPath).href)) as { handler: NodeHandler };
+
+  const upgrades: UpgradeHandler[] = [];
+  if (broker) {
+    const b = broker;
+    upgrades.push((req, socket, head, url) => {
+      if (url.pathname !== '/mqtt') return false;
+      b.handleUpgrade(req, socket, head);
+      return true;
+    });
+  }
+  const http = createServer((req, res) => {
+    handler(req, res, () => {
+      res.statusCode = 404;
+      res.end();
+    });
+  });
+  http.on('upgrade', (req, socket, head) => {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    for (const h of upgrades) if (h(req, socket, head, url)) return;
+    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+  });
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => resolve());
+  });
+  const addr = http.address();
+  const httpPort = typeof addr === 'object' && addr ? addr.port : config.port;
+
+  let sim: Simulator | null = null;
+  if (config.demo) {
+    const demoKey = await getKv<string>(db, 'demo_key');
+    if (demoKey) {
+      const mqttUrl = config.mqttUrl ?? `mqtt://127.0.0.1:${broker!.port}`;
+      sim = await startSimulator({ db, mqttUrl, demoKey, log: log.child({ tier: 'demo' }) });
+      log.info({ devices: sim.deviceCount, gateways: sim.gatewayCount }, 'SIMULATED fleet publishing over MQTT');
+    } else log.warn('DEMO=1 but no demo key (database seeded without the sample fleet): no simulated fleet');
+  }
+  services.ready = true;
+
+  let stopping: Promise<void> | null = null;
+  const platform: Platform = {
+    services,
+    http,
+    httpPort,
+    broker,
+    seedResult,
+    onUpgrade(h) {
+      upgrades.unshift(h);
+    },
+    stop() {
+      stopping ??= (async () => {
+        services.ready = false;
+        // Stop intake first, then flush what was accepted, then close the database.
+        await sim?.stop().catch((e) => log.error({ err: e }, 'simulator stop'));
+        http.closeIdleConnections?.();
+        const httpClosed = new Promise<void>((r) => http.close(() => r()));
+        for (const stop of services.onStop) await stop().catch((e) => log.error({ err: e }, 'stop hook'));
+        await services.ingest.stop().catch((e) => log.error({ err: e }, 'ingest stop'));
+        await broker?.close().catch((e) => log.error({ err: e }, 'broker close'));
+        http.closeAllConnections?.();
+        await httpClosed;
+        await db.close();
+        log.info('stopped');
+      })();
+      return stopping;
+    },
+  };
+  return platform;
+}
+
+export function redactUrl(u: string): string {
+  try {
+    const url = new URL(u);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '[unparsable url]';
+  }
+}

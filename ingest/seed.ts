@@ -1,0 +1,130 @@
+/**
+ * First start: the sample district (grids version 1, published), departments, the sample fleet (marked
+ * simulated), sample users, and the admin user. Idempotent: a `kv` flag records that it ran.
+ */
+import { createHmac } from 'node:crypto';
+import { loadDepartments, loadSampleFleet, loadSampleGrids, loadSampleUsers } from '../geo-data/index.ts';
+import type { Db } from './store/db.ts';
+import { createGridVersion, insertGrids } from './store/grids.ts';
+import { insertDevices, type DeviceInsert } from './store/devices.ts';
+import { getKv, getUser, insertUser, setKv, upsertDepartments } from './store/users.ts';
+import { hashSecret, newSecret } from './auth/secrets.ts';
+
+export interface SeedResult {
+  seeded: boolean;
+  adminPassword: string | null; // set only when generated now
+  samplePassword: string | null; // set only when generated now
+}
+
+/** The simulator's credential for a simulated gateway: HMAC of a per-installation key (kv `demo_key`). */
+export function demoSecret(demoKey: string, gatewayId: string): string {
+  return createHmac('sha256', demoKey).update(gatewayId).digest('base64url');
+}
+
+/** Simulated devices that have no gateway of their own report through one simulated gateway per street. */
+export function simGatewayFor(gridCode: string): string {
+  return `sim-gw-${gridCode.slice(0, 9)}`;
+}
+
+export async function seed(db: Db, opts: { adminPassword: string | null }): Promise<SeedResult> {
+  const out: SeedResult = { seeded: false, adminPassword: null, samplePassword: null };
+  if (!(await getUser(db, 'admin'))) {
+    const pw = opts.adminPassword ?? newSecret(12);
+    if (!opts.adminPassword) out.adminPassword = pw;
+    await insertUser(db, {
+      username: 'admin',
+      name: '系统管理员',
+      role: 'admin',
+      passwordHash: await hashSecret(pw),
+      scopeGrid: null,
+      scopeDepartment: null,
+      level: null,
+    });
+  }
+  if (await getKv(db, 'sample_loaded')) return out;
+
+  const grids = loadSampleGrids();
+  const fleet = loadSampleFleet();
+  const departments = loadDepartments();
+  const users = loadSampleUsers();
+  const demoKey = newSecret(32);
+  const samplePassword = opts.adminPassword ?? newSecret(12);
+  if (!opts.adminPassword) out.samplePassword = samplePassword;
+  const sampleHash = await hashSecret(samplePassword);
+
+  // Simulated gateways: the fleet's own gateways plus one per street for devices without one.
+  const gateways = new Set<string>();
+  const devices: DeviceInsert[] = [];
+  for (const d of fleet) {
+    const gateway = d.kind === 'gateway' ? null : (d.gateway ?? simGatewayFor(d.grid));
+    if (d.kind === 'gateway') gateways.add(d.id);
+    else if (gateway) gateways.add(gateway);
+    devices.push({
+      id: d.id,
+      kind: d.kind,
+      name: d.name,
+      source: d.source ?? null,
+      gateway,
+      rtsp: d.rtsp ?? null,
+      intervalS: d.intervalS,
+      location: d.location,
+      grid: d.grid,
+      secretHash: null,
+      simulated: true,
+    });
+  }
+  const fleetIds = new Set(fleet.map((d) => d.id));
+  const gatewayHashes = new Map<string, string>();
+  await Promise.all([...gateways].map(async (g) => gatewayHashes.set(g, await hashSecret(demoSecret(demoKey, g)))));
+  for (const g of gateways) {
+    if (fleetIds.has(g)) continue;
+    const anyChild = devices.find((d) => d.gateway === g)!;
+    devices.push({
+      id: g,
+      kind: 'gateway',
+      name: `模拟网关 ${g.slice(7)}`,
+      location: anyChild.location,
+      grid: anyChild.grid,
+      secretHash: null,
+      intervalS: 60,
+      simulated: true,
+    });
+  }
+  for (const d of devices) if (d.kind === 'gateway') d.secretHash = gatewayHashes.get(d.id) ?? null;
+
+  await db.tx(async (q) => {
+    await upsertDepartments(q, departments);
+    const v = await createGridVersion(q, 'sample district 120106 (synthetic)', 'published', 'seed');
+    await insertGrids(
+      q,
+      v,
+      grids.features.map((f) => ({
+        code: f.properties.code,
+        level: f.properties.level,
+        name: f.properties.name,
+        parent: f.properties.parent,
+        kind: f.properties.kind,
+        households: f.properties.households,
+        props: { sample: true },
+        geometry: f.geometry,
+      })),
+    );
+    await insertDevices(q, devices);
+    for (const u of users) {
+      if (await getUser(q, u.username)) continue;
+      await insertUser(q, {
+        username: u.username,
+        name: u.name,
+        role: u.role,
+        passwordHash: sampleHash,
+        scopeGrid: u.scope.grid,
+        scopeDepartment: u.scope.department,
+        level: u.level ?? null,
+      });
+    }
+    await setKv(q, 'demo_key', demoKey);
+    await setKv(q, 'sample_loaded', { at: new Date().toISOString() });
+  });
+  out.seeded = true;
+  return out;
+}

@@ -1,0 +1,158 @@
+/**
+ * Store queries of the ingest consumer: the reject log (bounded retention), Frigate detections (one event
+ * per Frigate id, upserted), coalesced last-seen and online updates, and the registry view the consumer
+ * caches. Each function is one named query.
+ */
+import type { Queryable } from './db.ts';
+import type { EventRow } from '../consumer/writer.ts';
+
+export interface RejectInsert {
+  at: Date;
+  clientId: string | null;
+  topic: string | null;
+  reason: string;
+  detail: string | null;
+  payload: string | null;
+}
+
+export interface RejectRow {
+  id: number;
+  at: string;
+  clientId: string | null;
+  topic: string | null;
+  reason: string;
+  detail: string | null;
+  payload: string | null;
+}
+
+/** Many reject-log rows in one statement. */
+export async function insertRejects(q: Queryable, rows: RejectInsert[]): Promise<number> {
+  if (!rows.length) return 0;
+  const r = await q.query(
+    `INSERT INTO ingest_rejects (at, client_id, topic, reason, detail, payload)
+     SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[])`,
+    [
+      rows.map((x) => x.at.toISOString()),
+      rows.map((x) => x.clientId),
+      rows.map((x) => x.topic),
+      rows.map((x) => x.reason),
+      rows.map((x) => x.detail),
+      rows.map((x) => x.payload),
+    ],
+  );
+  return r.rowCount;
+}
+
+/** The reject log, newest first; `before` is an id from a previous page (keyset pagination). */
+export async function listRejects(
+  q: Queryable,
+  opts: { limit?: number; before?: number | null; reason?: string | null } = {},
+): Promise<RejectRow[]> {
+  const limit = Math.max(1, Math.min(opts.limit ?? 100, 1000));
+  const r = await q.query<RejectRow & { id: string | number; at: Date | string }>(
+    `SELECT id, at, client_id AS "clientId", topic, reason, detail, payload
+       FROM ingest_rejects
+      WHERE ($1::int8 IS NULL OR id < $1) AND ($2::text IS NULL OR reason = $2)
+      ORDER BY id DESC LIMIT $3`,
+    [opts.before ?? null, opts.reason ?? null, limit],
+  );
+  return r.rows.map((x) => ({ ...x, id: Number(x.id), at: new Date(x.at).toISOString() }));
+}
+
+/** Bounded retention: keep at most `keep` rows and nothing older than `maxAgeMs`. Returns rows deleted. */
+export async function pruneRejects(q: Queryable, keep: number, maxAgeMs: number, now: Date): Promise<number> {
+  const r = await q.query(
+    `DELETE FROM ingest_rejects
+      WHERE at < $1::timestamptz
+         OR id <= (SELECT id FROM ingest_rejects ORDER BY id DESC OFFSET $2 LIMIT 1)`,
+    [new Date(now.getTime() - maxAgeMs).toISOString(), keep],
+  );
+  return r.rowCount;
+}
+
+/**
+ * Frigate detections: one row per (camera, Frigate id, start time); a later phase (update, end) replaces the
+ * attributes of the earlier one. Callers fold a batch to one row per key first (an upsert may not touch a
+ * row twice in one statement).
+ */
+export async function upsertDetections(q: Queryable, rows: EventRow[]): Promise<number> {
+  if (!rows.length) return 0;
+  const r = await q.query(
+    `INSERT INTO events (device_id, seq, external_id, ts, type, severity, lng, lat, grid, attrs)
+     SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
+                          $7::float8[], $8::float8[], $9::text[], $10::jsonb[])
+     ON CONFLICT (device_id, external_id, ts) DO UPDATE
+       SET attrs = events.attrs || EXCLUDED.attrs, severity = EXCLUDED.severity`,
+    [
+      rows.map((x) => x.deviceId),
+      rows.map((x) => x.seq),
+      rows.map((x) => x.externalId),
+      rows.map((x) => x.ts.toISOString()),
+      rows.map((x) => x.type),
+      rows.map((x) => x.severity),
+      rows.map((x) => x.lng),
+      rows.map((x) => x.lat),
+      rows.map((x) => x.grid),
+      rows.map((x) => JSON.stringify(x.attrs)),
+    ],
+  );
+  return r.rowCount;
+}
+
+/** Coalesced last-seen: one statement for many devices; never moves a last-seen time backwards. */
+export async function touchLastSeen(q: Queryable, seen: Map<string, number>): Promise<void> {
+  if (!seen.size) return;
+  const ids = [...seen.keys()];
+  await q.query(
+    `UPDATE devices d SET last_seen = GREATEST(d.last_seen, s.at)
+       FROM unnest($1::text[], $2::timestamptz[]) AS s(id, at)
+      WHERE d.id = s.id`,
+    [ids, ids.map((id) => new Date(seen.get(id)!).toISOString())],
+  );
+}
+
+/** Online/offline of many devices (the last status of each), one statement. */
+export async function setOnlineMany(q: Queryable, rows: { id: string; online: boolean; at: Date }[]): Promise<void> {
+  if (!rows.length) return;
+  await q.query(
+    `UPDATE devices d SET online = s.online, last_seen = GREATEST(d.last_seen, s.at)
+       FROM unnest($1::text[], $2::bool[], $3::timestamptz[]) AS s(id, online, at)
+      WHERE d.id = s.id`,
+    [rows.map((r) => r.id), rows.map((r) => r.online), rows.map((r) => r.at.toISOString())],
+  );
+}
+
+/** What the consumer needs of a device, cached in memory. */
+export interface IngestDevice {
+  id: string;
+  kind: string;
+  gateway: string | null;
+  location: [number, number] | null;
+  grid: string | null;
+}
+
+type RawDevice = Omit<IngestDevice, 'location'> & { lng: number | null; lat: number | null };
+
+const toIngestDevice = ({ lng, lat, ...d }: RawDevice): IngestDevice => ({
+  ...d,
+  location: lng === null || lat === null ? null : [lng, lat],
+});
+
+/** A device and, for a gateway, its registered children. */
+export async function ingestDevicesOf(q: Queryable, id: string): Promise<IngestDevice[]> {
+  const r = await q.query<RawDevice>(
+    `SELECT id, kind, gateway, lng, lat, grid FROM devices WHERE id = $1 OR gateway = $1`,
+    [id],
+  );
+  return r.rows.map(toIngestDevice);
+}
+
+/** Many devices by id (registry refresh). */
+export async function ingestDevicesById(q: Queryable, ids: string[]): Promise<IngestDevice[]> {
+  if (!ids.length) return [];
+  const r = await q.query<RawDevice>(
+    `SELECT id, kind, gateway, lng, lat, grid FROM devices WHERE id = ANY($1::text[])`,
+    [ids],
+  );
+  return r.rows.map(toIngestDevice);
+}

@@ -1,0 +1,108 @@
+/**
+ * A throwaway PostgreSQL 15 cluster with PostGIS for integration tests: initdb into a temp directory as
+ * the `postgres` OS user (PostgreSQL refuses to run as root), a free port on 127.0.0.1, trust auth.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, chmodSync, chownSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { freePort } from './ports.ts';
+
+const BIN = '/usr/lib/postgresql/15/bin';
+
+export interface PostgresHandle {
+  url: string;
+  port: number;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+function asPostgres(cmd: string, args: string[]): string {
+  const isRoot = process.getuid?.() === 0;
+  return isRoot
+    ? execFileSync('runuser', ['-u', 'postgres', '--', cmd, ...args], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      })
+    : execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+export async function startPostgres(opts: { postgis?: boolean } = {}): Promise<PostgresHandle> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'onegrid-pg-'));
+  chmodSync(dir, 0o777);
+  const data = path.join(dir, 'data');
+  const isRoot = process.getuid?.() === 0;
+  if (isRoot) {
+    const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }).trim());
+    const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
+    chownSync(dir, uid, gid);
+  }
+  asPostgres(`${BIN}/initdb`, [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--no-sync',
+    '--locale=C.UTF-8',
+  ]);
+  const port = await freePort();
+  writeFileSync(
+    path.join(dir, 'extra.conf'),
+    `listen_addresses = '127.0.0.1'\nport = ${port}\nunix_socket_directories = '${dir}'\nfsync = off\nsynchronous_commit = off\nfull_page_writes = off\nmax_connections = 200\nshared_buffers = 256MB\n`,
+  );
+  if (isRoot) execFileSync('chown', ['postgres:postgres', path.join(dir, 'extra.conf')]);
+  execFileSync('sh', ['-c', `echo "include '${dir}/extra.conf'" >> ${data}/postgresql.conf`]);
+  asPostgres(`${BIN}/pg_ctl`, ['-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '60', 'start']);
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  if (opts.postgis !== false) {
+    asPostgres('psql', [
+      '-h',
+      '127.0.0.1',
+      '-p',
+      String(port),
+      '-U',
+      'postgres',
+      '-qc',
+      'CREATE EXTENSION IF NOT EXISTS postgis',
+    ]);
+  }
+  let stopped = false;
+  return {
+    url,
+    port,
+    dir,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      spawnSync(
+        isRoot ? 'runuser' : `${BIN}/pg_ctl`,
+        isRoot
+          ? ['-u', 'postgres', '--', `${BIN}/pg_ctl`, '-D', data, '-m', 'immediate', 'stop']
+          : ['-D', data, '-m', 'immediate', 'stop'],
+        { stdio: 'ignore' },
+      );
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A fresh database in a running cluster (tests sharing one cluster stay apart). */
+export function createDatabase(h: PostgresHandle, name: string): string {
+  asPostgres('psql', ['-h', '127.0.0.1', '-p', String(h.port), '-U', 'postgres', '-qc', `CREATE DATABASE "${name}"`]);
+  asPostgres('psql', [
+    '-h',
+    '127.0.0.1',
+    '-p',
+    String(h.port),
+    '-U',
+    'postgres',
+    '-d',
+    name,
+    '-qc',
+    'CREATE EXTENSION IF NOT EXISTS postgis',
+  ]);
+  return `postgres://postgres@127.0.0.1:${h.port}/${name}`;
+}

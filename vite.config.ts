@@ -1,0 +1,18 @@
+import { sveltekit } from '@sveltejs/kit/vite';
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  plugins: [sveltekit()],
+  build: { chunkSizeWarningLimit: 4000 },
+  test: {
+    include: ['{core,ingest,edge,web,geo-data,test,bench}/**/*.test.ts'],
+    exclude: ['node_modules/**', 'build/**'],
+    environment: 'node',
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 180_000,
+    globalSetup: ['test/harness/global-setup.ts'],
+    // 2-core machines: two test files at a time.
+    maxWorkers: 2,
+  },
+});

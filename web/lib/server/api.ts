@@ -1,0 +1,85 @@
+/**
+ * API helpers: the error envelope `{"error": {"code", "message"}}` of CONTRACT.md, coded errors mapped to
+ * statuses, unexpected errors logged in full and shown as a generic message.
+ */
+import { json, type RequestEvent, type RequestHandler } from '@sveltejs/kit';
+import { DomainError, isDomainError, type ErrorCode } from '../../../core/errors.ts';
+import type { SessionUser } from '../../../ingest/auth/sessions.ts';
+import { getServices } from './platform.ts';
+
+export function apiError(status: number, code: string, message: string, details?: unknown): Response {
+  return json({ error: { code, message, ...(details === undefined ? {} : { details }) } }, { status });
+}
+
+export function fail(code: ErrorCode, message: string, details?: unknown): never {
+  throw new DomainError(code, message, details);
+}
+
+/** Wrap a handler: DomainError → its status and code; anything else → 500 `internal`, logged. */
+export function api<E extends RequestEvent>(
+  fn: (event: E) => Promise<Response> | Response,
+): (event: E) => Promise<Response> {
+  return async (event) => {
+    try {
+      return await fn(event);
+    } catch (e) {
+      if (isDomainError(e)) return apiError(e.status, e.code, e.message, e.details);
+      if (e instanceof Response) return e;
+      if (e && typeof e === 'object' && 'status' in e && 'location' in e) throw e; // SvelteKit redirect
+      getServices().log.error({ err: e, path: event.url.pathname }, 'unexpected API error');
+      return apiError(500, 'internal', 'internal error');
+    }
+  };
+}
+
+export function requireUser(event: RequestEvent): SessionUser {
+  const u = event.locals.user;
+  if (!u)
+    fail('unauthorized', 'sign in first: POST /api/session, then send the cookie or Authorization: Bearer <token>');
+  return u;
+}
+
+export function requireRole(event: RequestEvent, ...roles: SessionUser['role'][]): SessionUser {
+  const u = requireUser(event);
+  if (u.role !== 'admin' && !roles.includes(u.role))
+    fail('forbidden', `this needs one of the roles: admin, ${roles.join(', ')}`);
+  return u;
+}
+
+export async function readJson(event: RequestEvent, maxBytes = 1 << 20): Promise<unknown> {
+  const text = await event.request.text();
+  if (text.length > maxBytes) fail('bad_request', `body larger than ${maxBytes} bytes`);
+  try {
+    return JSON.parse(text);
+  } catch {
+    fail('bad_request', 'body is not valid JSON');
+  }
+}
+
+export function num(
+  v: string | null,
+  name: string,
+  opts: { min?: number; max?: number; int?: boolean } = {},
+): number | undefined {
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (
+    !Number.isFinite(n) ||
+    (opts.int && !Number.isInteger(n)) ||
+    (opts.min !== undefined && n < opts.min) ||
+    (opts.max !== undefined && n > opts.max)
+  )
+    fail(
+      'validation_failed',
+      `${name} must be a ${opts.int ? 'whole ' : ''}number${opts.min !== undefined ? ` ≥ ${opts.min}` : ''}${opts.max !== undefined ? ` ≤ ${opts.max}` : ''}`,
+      { field: name },
+    );
+  return n;
+}
+
+/** The grid-code prefix a user is confined to (null = everything). */
+export function scopeOf(u: SessionUser): string | null {
+  return u.role === 'admin' ? null : (u.scopeGrid ?? null);
+}
+
+export type { RequestHandler };

@@ -1,0 +1,28 @@
+import { json } from '@sveltejs/kit';
+import { api, fail, readJson } from '$lib/server/api.ts';
+import { getServices } from '$lib/server/platform.ts';
+import { SESSION_COOKIE, SESSION_TTL_MS } from '../../../../ingest/auth/sessions.ts';
+
+/** Sign in: sets an HttpOnly SameSite cookie and returns the token for `Authorization: Bearer`. */
+export const POST = api(async (event) => {
+  const body = (await readJson(event)) as { username?: unknown; password?: unknown };
+  if (typeof body?.username !== 'string' || typeof body?.password !== 'string')
+    fail('validation_failed', 'body must be {"username": string, "password": string}');
+  const r = await getServices().sessions.login(body.username, body.password);
+  if (!r) fail('unauthorized', 'wrong username or password');
+  event.cookies.set(SESSION_COOKIE, r.token, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: event.url.protocol === 'https:',
+    maxAge: SESSION_TTL_MS / 1000,
+  });
+  return json({ token: r.token, user: r.user });
+});
+
+/** Sign out. */
+export const DELETE = api(async (event) => {
+  if (event.locals.token) await getServices().sessions.logout(event.locals.token);
+  event.cookies.delete(SESSION_COOKIE, { path: '/' });
+  return new Response(null, { status: 204 });
+});
