@@ -21,6 +21,8 @@ import { createIngest } from './consumer/index.ts';
 import { registerServices, type Services } from './services.ts';
 import { startSimulator, type Simulator } from './demo/simulator.ts';
 import { getKv } from './store/users.ts';
+import { localBus, mqttBus } from './live/bus.ts';
+import { LiveHub } from './live/hub.ts';
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => boolean;
 
@@ -59,6 +61,11 @@ export async function startPlatform(
   await grids.load();
   log.info({ version: grids.version, grids: grids.count }, 'grid index built');
 
+  const bus = config.mqttUrl
+    ? await mqttBus(config.mqttUrl, log.child({ tier: 'bus' }), `onegrid-web-${process.pid}-${startedAt}`)
+    : localBus();
+  const sessions = new Sessions(db);
+  const live = new LiveHub({ sessions, bus, log: log.child({ tier: 'live' }), registry });
   const services: Services = {
     config,
     db,
@@ -66,8 +73,10 @@ export async function startPlatform(
     log,
     registry,
     grids,
-    sessions: new Sessions(db),
+    sessions,
     ingest: null as never,
+    bus,
+    live,
     startedAt,
     ready: false,
     demo: config.demo,
@@ -97,7 +106,16 @@ export async function startPlatform(
   if (!existsSync(handlerPath)) throw new Error(`web app is not built (${handlerPath} missing): run \`npm run build\``);
   const { handler } = (await import(pathToFileURL(handlerPath).href)) as { handler: NodeHandler };
 
-  const upgrades: UpgradeHandler[] = [];
+  const upgrades: UpgradeHandler[] = [
+    (req, socket, head, url) => {
+      if (url.pathname !== '/live') return false;
+      live.handleUpgrade(req, socket, head, url).catch((e) => {
+        log.error({ err: e }, 'live upgrade failed');
+        socket.destroy();
+      });
+      return true;
+    },
+  ];
   if (broker) {
     const b = broker;
     upgrades.push((req, socket, head, url) => {
@@ -155,6 +173,8 @@ export async function startPlatform(
         const httpClosed = new Promise<void>((r) => http.close(() => r()));
         for (const stop of services.onStop) await stop().catch((e) => log.error({ err: e }, 'stop hook'));
         await services.ingest.stop().catch((e) => log.error({ err: e }, 'ingest stop'));
+        await live.close();
+        await bus.close().catch(() => {});
         await broker?.close().catch((e) => log.error({ err: e }, 'broker close'));
         http.closeAllConnections?.();
         await httpClosed;

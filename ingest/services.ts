@@ -11,6 +11,8 @@ import type { GridService } from './grids/service.ts';
 import type { Sessions } from './auth/sessions.ts';
 import type { IngestPipeline } from './consumer/index.ts';
 import type { DbFeatures } from './store/migrate.ts';
+import type { Bus } from './live/bus.ts';
+import type { LiveHub } from './live/hub.ts';
 
 export interface Services {
   config: Config;
@@ -21,6 +23,8 @@ export interface Services {
   grids: GridService;
   sessions: Sessions;
   ingest: IngestPipeline;
+  bus: Bus;
+  live: LiveHub;
   startedAt: number;
   ready: boolean;
   demo: boolean;

@@ -12,13 +12,7 @@
 import type { Priority } from './types.ts';
 
 export type DepartmentId =
-  | 'fire'
-  | 'urban_management'
-  | 'police'
-  | 'public_works'
-  | 'environment'
-  | 'housing'
-  | 'water';
+  'fire' | 'urban_management' | 'police' | 'public_works' | 'environment' | 'housing' | 'water';
 
 export const DEPARTMENTS: Record<DepartmentId, { zh: string; en: string }> = {
   fire: { zh: '消防救援', en: 'Fire and rescue' },
@@ -42,7 +36,14 @@ export interface Category {
 
 type Sub = [id: string, zh: string, en: string, department?: DepartmentId, priority?: Priority];
 
-function cls(id: string, zh: string, en: string, department: DepartmentId, priority: Priority, subs: Sub[]): Category[] {
+function cls(
+  id: string,
+  zh: string,
+  en: string,
+  department: DepartmentId,
+  priority: Priority,
+  subs: Sub[],
+): Category[] {
   return [
     { id, parent: null, zh, en, department, priority },
     ...subs.map(([s, szh, sen, d, p]) => ({

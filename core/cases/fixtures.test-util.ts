@@ -14,7 +14,10 @@ export const GRID = {
   grid: '120106001002003',
 };
 
-export function actor(role: Actor['role'], extra: Partial<Actor> & { grid?: string | null; department?: string | null } = {}): Actor {
+export function actor(
+  role: Actor['role'],
+  extra: Partial<Actor> & { grid?: string | null; department?: string | null } = {},
+): Actor {
   return {
     id: extra.id ?? `${role}-1`,
     role,
@@ -25,7 +28,8 @@ export function actor(role: Actor['role'], extra: Partial<Actor> & { grid?: stri
 
 export const admin = actor('admin', { grid: null });
 export const dispatcher = actor('dispatcher');
-export const commander = (level: CommandLevel, grid = '120106'): Actor => actor('commander', { level, grid, id: `cmd-${level}` });
+export const commander = (level: CommandLevel, grid = '120106'): Actor =>
+  actor('commander', { level, grid, id: `cmd-${level}` });
 export const dept = (d: string): Actor => actor('department', { department: d, id: `dept-${d}` });
 export const worker = actor('gridworker', { id: 'gw-1', grid: '120106001' });
 export const viewer = actor('viewer');

@@ -1,14 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DomainError } from '../errors.ts';
-import {
-  allowedActions,
-  applyAction,
-  can,
-  canIntake,
-  formatCaseCode,
-  newCase,
-  SYSTEM_ACTOR,
-} from './machine.ts';
+import { allowedActions, applyAction, can, canIntake, formatCaseCode, newCase, SYSTEM_ACTOR } from './machine.ts';
 import type { Actor, Case, CaseAction } from './types.ts';
 import {
   actor,
@@ -63,13 +55,25 @@ describe('intake', () => {
     expect(c.version).toBe(1);
     expect(c.priority).toBe(1); // emergency default
     expect(c.level).toBe('community');
-    expect(trail).toMatchObject({ action: 'intake', actor: 'gw-1', role: 'gridworker', toState: 'reported', version: 1 });
+    expect(trail).toMatchObject({
+      action: 'intake',
+      actor: 'gw-1',
+      role: 'gridworker',
+      toState: 'reported',
+      version: 1,
+    });
   });
   it('dates codes in China Standard Time', () => {
     expect(formatCaseCode(Date.UTC(2026, 10, 22, 17, 0), 1)).toBe('HQ-20261123-0001');
   });
   it('refuses bad input', () => {
-    const base = { title: 'x', category: 'fire', location: [0, 0] as [number, number], grid: GRID, source: 'hotline' as const };
+    const base = {
+      title: 'x',
+      category: 'fire',
+      location: [0, 0] as [number, number],
+      grid: GRID,
+      source: 'hotline' as const,
+    };
     expect(codeOf(() => newCase({ ...base, title: '' }, T0, { id: 'a' }))).toBe('validation_failed');
     expect(codeOf(() => newCase({ ...base, location: [200, 0] }, T0, { id: 'a' }))).toBe('validation_failed');
     expect(codeOf(() => newCase({ ...base, source: 'fax' as never }, T0, { id: 'a' }))).toBe('validation_failed');
@@ -100,14 +104,18 @@ describe('the loop, action by action', () => {
     expect(trail.data).toEqual({ category: 'fire.fire_alarm', priority: 1 });
   });
   it('reject and merge end the case; merge names the survivor', () => {
-    expect(applyAction(fresh(), { action: 'reject', reason: 'duplicate call' }, dispatcher, T0, ctx).case.state).toBe('rejected');
+    expect(applyAction(fresh(), { action: 'reject', reason: 'duplicate call' }, dispatcher, T0, ctx).case.state).toBe(
+      'rejected',
+    );
     const m = applyAction(fresh(), { action: 'merge', into: 'c0' }, dispatcher, T0, ctx).case;
     expect(m.state).toBe('merged');
     expect(m.mergedInto).toBe('c0');
-    expect(codeOf(() => applyAction(fresh(), { action: 'merge', into: 'c1' }, dispatcher, T0, ctx))).toBe('validation_failed');
-    expect(codeOf(() => applyAction(m, { action: 'register', category: 'fire', priority: 1 }, dispatcher, T0, ctx))).toBe(
-      'illegal_transition',
+    expect(codeOf(() => applyAction(fresh(), { action: 'merge', into: 'c1' }, dispatcher, T0, ctx))).toBe(
+      'validation_failed',
     );
+    expect(
+      codeOf(() => applyAction(m, { action: 'register', category: 'fire', priority: 1 }, dispatcher, T0, ctx)),
+    ).toBe('illegal_transition');
   });
   it('dispatch assigns and keeps the registered deadline; an explicit deadline wins', () => {
     const c = dispatchedTo('urban_management');
@@ -115,7 +123,13 @@ describe('the loop, action by action', () => {
     expect(c.assignee).toEqual({ kind: 'department', id: 'urban_management' });
     expect(c.deadline).toBe(T0 + MIN + 3 * 24 * HOUR);
     const r = run(fresh(), [[{ action: 'register', category: 'x', priority: 4 }, dispatcher]]);
-    const d = applyAction(r, { action: 'dispatch', to: { kind: 'user', id: 'gw-1' }, deadline: T0 + HOUR }, dispatcher, T0 + 2 * MIN, ctx);
+    const d = applyAction(
+      r,
+      { action: 'dispatch', to: { kind: 'user', id: 'gw-1' }, deadline: T0 + HOUR },
+      dispatcher,
+      T0 + 2 * MIN,
+      ctx,
+    );
     expect(d.case.deadline).toBe(T0 + HOUR);
     expect(
       codeOf(() => applyAction(r, { action: 'dispatch', to: { kind: 'team' as never, id: 'a' } }, dispatcher, T0, ctx)),
@@ -131,12 +145,22 @@ describe('the loop, action by action', () => {
     expect(back.case.assignee).toBeNull();
     expect(back.case.returnCount).toBe(1);
     expect(back.trail.note).toBe('not ours');
-    expect(codeOf(() => applyAction(c, { action: 'return', reason: '' }, um, T0 + HOUR, ctx))).toBe('validation_failed');
+    expect(codeOf(() => applyAction(c, { action: 'return', reason: '' }, um, T0 + HOUR, ctx))).toBe(
+      'validation_failed',
+    );
   });
   it('a grid worker claims and handles what is assigned to them', () => {
     const r = run(fresh(), [[{ action: 'register', category: 'x', priority: 3 }, dispatcher]]);
-    const d = applyAction(r, { action: 'dispatch', to: { kind: 'user', id: 'gw-1' } }, dispatcher, T0 + 2 * MIN, ctx).case;
-    expect(codeOf(() => applyAction(d, { action: 'claim' }, actor('gridworker', { id: 'gw-2' }), T0, ctx))).toBe('forbidden');
+    const d = applyAction(
+      r,
+      { action: 'dispatch', to: { kind: 'user', id: 'gw-1' } },
+      dispatcher,
+      T0 + 2 * MIN,
+      ctx,
+    ).case;
+    expect(codeOf(() => applyAction(d, { action: 'claim' }, actor('gridworker', { id: 'gw-2' }), T0, ctx))).toBe(
+      'forbidden',
+    );
     const p = applyAction(d, { action: 'claim' }, worker, T0 + 3 * MIN, ctx).case;
     const h = applyAction(p, { action: 'handle', result: 'done' }, worker, T0 + 4 * MIN, ctx).case;
     expect(h.state).toBe('handled');
@@ -146,14 +170,27 @@ describe('the loop, action by action', () => {
   });
   it('handle records result, evidence and handler', () => {
     const h = handled();
-    expect(h).toMatchObject({ state: 'handled', result: 'cleared', evidence: ['photo-1'], handledBy: 'dept-urban_management' });
-    expect(codeOf(() => applyAction(inProgress(), { action: 'handle', result: ' ' }, um, T0, ctx))).toBe('validation_failed');
+    expect(h).toMatchObject({
+      state: 'handled',
+      result: 'cleared',
+      evidence: ['photo-1'],
+      handledBy: 'dept-urban_management',
+    });
+    expect(codeOf(() => applyAction(inProgress(), { action: 'handle', result: ' ' }, um, T0, ctx))).toBe(
+      'validation_failed',
+    );
   });
   it('verify pass closes on time; fail sends it back with rework + 1', () => {
     const c = closed();
     expect(c).toMatchObject({ state: 'closed', closedOnTime: true });
     expect(c.closedAt).not.toBeNull();
-    const f = applyAction(handled(), { action: 'verify', pass: false, note: 'still there' }, worker, T0 + HOUR, ctx).case;
+    const f = applyAction(
+      handled(),
+      { action: 'verify', pass: false, note: 'still there' },
+      worker,
+      T0 + HOUR,
+      ctx,
+    ).case;
     expect(f.state).toBe('in_progress');
     expect(f.reworkCount).toBe(1);
   });
@@ -174,10 +211,20 @@ describe('the loop, action by action', () => {
     const three = applyAction(c, { action: 'evaluate', satisfaction: 3 }, dispatcher, T0 + 2 * HOUR, ctx).case;
     expect(three.state).toBe('closed');
     const bad = applyAction(c, { action: 'evaluate', satisfaction: 2 }, dispatcher, T0 + 2 * HOUR, ctx).case;
-    expect(bad).toMatchObject({ state: 'registered', reopenCount: 1, closedAt: null, closedOnTime: null, assignee: null });
+    expect(bad).toMatchObject({
+      state: 'registered',
+      reopenCount: 1,
+      closedAt: null,
+      closedOnTime: null,
+      assignee: null,
+    });
     expect(bad.deadline).toBe(T0 + 2 * HOUR + 3 * 24 * HOUR);
-    expect(codeOf(() => applyAction(c, { action: 'evaluate', satisfaction: 6 }, dispatcher, T0, ctx))).toBe('validation_failed');
-    expect(codeOf(() => applyAction(c, { action: 'evaluate', satisfaction: 2.5 }, dispatcher, T0, ctx))).toBe('validation_failed');
+    expect(codeOf(() => applyAction(c, { action: 'evaluate', satisfaction: 6 }, dispatcher, T0, ctx))).toBe(
+      'validation_failed',
+    );
+    expect(codeOf(() => applyAction(c, { action: 'evaluate', satisfaction: 2.5 }, dispatcher, T0, ctx))).toBe(
+      'validation_failed',
+    );
   });
   it('escalate climbs community → street → district, then refuses', () => {
     let c = fresh();
@@ -195,28 +242,42 @@ describe('the loop, action by action', () => {
       ['police', T0 + HOUR + 24 * HOUR, null],
       ['water', T0 + HOUR + 24 * HOUR, null],
     ]);
-    const explicit = applyAction(c, { action: 'whistle', departments: ['police'], deadline: T0 + 2 * HOUR }, dispatcher, T0 + HOUR, ctx);
+    const explicit = applyAction(
+      c,
+      { action: 'whistle', departments: ['police'], deadline: T0 + 2 * HOUR },
+      dispatcher,
+      T0 + HOUR,
+      ctx,
+    );
     expect(explicit.case.whistles[0].deadline).toBe(T0 + 2 * HOUR);
     // police reports
-    const r = applyAction(w, { action: 'report', department: 'police', note: 'on site' }, dept('police'), T0 + 2 * HOUR, ctx).case;
+    const r = applyAction(
+      w,
+      { action: 'report', department: 'police', note: 'on site' },
+      dept('police'),
+      T0 + 2 * HOUR,
+      ctx,
+    ).case;
     expect(r.whistles[0].reportedAt).toBe(T0 + 2 * HOUR);
     // not twice
-    expect(codeOf(() => applyAction(r, { action: 'report', department: 'police', note: '' }, dept('police'), T0, ctx))).toBe(
-      'illegal_transition',
-    );
+    expect(
+      codeOf(() => applyAction(r, { action: 'report', department: 'police', note: '' }, dept('police'), T0, ctx)),
+    ).toBe('illegal_transition');
     // fire was not whistled: outside its scope altogether
-    expect(codeOf(() => applyAction(w, { action: 'report', department: 'fire', note: '' }, dept('fire'), T0, ctx))).toBe(
-      'outside_scope',
-    );
+    expect(
+      codeOf(() => applyAction(w, { action: 'report', department: 'fire', note: '' }, dept('fire'), T0, ctx)),
+    ).toBe('outside_scope');
     // police may not report for water
-    expect(codeOf(() => applyAction(w, { action: 'report', department: 'water', note: '' }, dept('police'), T0, ctx))).toBe(
-      'forbidden',
-    );
+    expect(
+      codeOf(() => applyAction(w, { action: 'report', department: 'water', note: '' }, dept('police'), T0, ctx)),
+    ).toBe('forbidden');
     // the assignee department, not whistled, cannot report
-    expect(codeOf(() => applyAction(w, { action: 'report', department: 'urban_management', note: '' }, um, T0, ctx))).toBe(
-      'illegal_transition',
+    expect(
+      codeOf(() => applyAction(w, { action: 'report', department: 'urban_management', note: '' }, um, T0, ctx)),
+    ).toBe('illegal_transition');
+    expect(codeOf(() => applyAction(c, { action: 'whistle', departments: [] }, dispatcher, T0, ctx))).toBe(
+      'validation_failed',
     );
-    expect(codeOf(() => applyAction(c, { action: 'whistle', departments: [] }, dispatcher, T0, ctx))).toBe('validation_failed');
     expect(codeOf(() => applyAction(c, { action: 'whistle', departments: ['a', 'a'] }, dispatcher, T0, ctx))).toBe(
       'validation_failed',
     );
@@ -229,17 +290,21 @@ describe('the loop, action by action', () => {
     const later = (c.deadline as number) + HOUR;
     const e = applyAction(c, { action: 'extend', deadline: later, reason: 'parts' }, dispatcher, T0 + HOUR, ctx).case;
     expect(e.deadline).toBe(later);
-    expect(codeOf(() => applyAction(c, { action: 'extend', deadline: (c.deadline as number) - 1, reason: 'x' }, dispatcher, T0, ctx))).toBe(
-      'validation_failed',
-    );
+    expect(
+      codeOf(() =>
+        applyAction(c, { action: 'extend', deadline: (c.deadline as number) - 1, reason: 'x' }, dispatcher, T0, ctx),
+      ),
+    ).toBe('validation_failed');
     expect(codeOf(() => applyAction(c, { action: 'extend', deadline: later, reason: '' }, dispatcher, T0, ctx))).toBe(
       'validation_failed',
     );
-    expect(codeOf(() => applyAction(fresh(), { action: 'extend', deadline: later, reason: 'x' }, dispatcher, T0, ctx))).toBe(
-      'illegal_transition',
-    );
+    expect(
+      codeOf(() => applyAction(fresh(), { action: 'extend', deadline: later, reason: 'x' }, dispatcher, T0, ctx)),
+    ).toBe('illegal_transition');
     // departments ask by comment; extend is the centre's
-    expect(codeOf(() => applyAction(c, { action: 'extend', deadline: later, reason: 'x' }, um, T0, ctx))).toBe('forbidden');
+    expect(codeOf(() => applyAction(c, { action: 'extend', deadline: later, reason: 'x' }, um, T0, ctx))).toBe(
+      'forbidden',
+    );
   });
   it('extending an overdue case clears overdue', () => {
     const c = dispatchedTo();
@@ -251,8 +316,12 @@ describe('the loop, action by action', () => {
   });
   it('comment works in every state, even terminal, and needs a note', () => {
     const rej = applyAction(fresh(), { action: 'reject', reason: 'x' }, dispatcher, T0, ctx).case;
-    expect(applyAction(rej, { action: 'comment', note: 'fyi' }, dispatcher, T0, ctx).case.version).toBe(rej.version + 1);
-    expect(codeOf(() => applyAction(rej, { action: 'comment', note: '' }, dispatcher, T0, ctx))).toBe('validation_failed');
+    expect(applyAction(rej, { action: 'comment', note: 'fyi' }, dispatcher, T0, ctx).case.version).toBe(
+      rej.version + 1,
+    );
+    expect(codeOf(() => applyAction(rej, { action: 'comment', note: '' }, dispatcher, T0, ctx))).toBe(
+      'validation_failed',
+    );
     expect(codeOf(() => applyAction(rej, { action: 'whistle', departments: ['x'] }, dispatcher, T0, ctx))).toBe(
       'illegal_transition',
     );
@@ -277,7 +346,9 @@ describe('versions', () => {
     expect(codeOf(() => applyAction(c, { action: 'comment', note: 'x' }, dispatcher, T0, { ...ctx, version: 0 }))).toBe(
       'stale_version',
     );
-    expect(applyAction(c, { action: 'comment', note: 'x' }, dispatcher, T0, { ...ctx, version: 1 }).case.version).toBe(2);
+    expect(applyAction(c, { action: 'comment', note: 'x' }, dispatcher, T0, { ...ctx, version: 1 }).case.version).toBe(
+      2,
+    );
   });
   it('scope is checked before the version (outsiders learn nothing)', () => {
     const out = actor('dispatcher', { grid: '120107' });
@@ -293,9 +364,17 @@ describe('permissions', () => {
   it('grid scope: the case grid code must start with the actor prefix', () => {
     expect(can(actor('dispatcher', { grid: '120106001' }), 'register', fresh())).toBe(true);
     expect(can(actor('dispatcher', { grid: '120106002' }), 'register', fresh())).toBe(false);
-    expect(codeOf(() => applyAction(fresh(), { action: 'register', category: 'x', priority: 1 }, actor('dispatcher', { grid: '120106002' }), T0, ctx))).toBe(
-      'outside_scope',
-    );
+    expect(
+      codeOf(() =>
+        applyAction(
+          fresh(),
+          { action: 'register', category: 'x', priority: 1 },
+          actor('dispatcher', { grid: '120106002' }),
+          T0,
+          ctx,
+        ),
+      ),
+    ).toBe('outside_scope');
     const nowhere = fresh({ grid: { district: null, street: null, community: null, grid: null } });
     expect(can(dispatcher, 'register', nowhere)).toBe(false);
     expect(can(actor('dispatcher', { grid: null }), 'register', nowhere)).toBe(true);
@@ -316,9 +395,9 @@ describe('permissions', () => {
     expect(can(worker, 'dispatch', c)).toBe(false);
     expect(can(um, 'register', fresh())).toBe(false);
     expect(codeOf(() => applyAction(c, { action: 'comment', note: 'x' }, viewer, T0, ctx))).toBe('forbidden');
-    expect(codeOf(() => applyAction(c, { action: 'dispatch', to: { kind: 'user', id: 'gw-1' } }, worker, T0, ctx))).toBe(
-      'forbidden',
-    );
+    expect(
+      codeOf(() => applyAction(c, { action: 'dispatch', to: { kind: 'user', id: 'gw-1' } }, worker, T0, ctx)),
+    ).toBe('forbidden');
   });
   it('command level: a community commander cannot act on a street-level case; a street one can', () => {
     const s = applyAction(reg(), { action: 'escalate' }, commander('community'), T0, ctx).case;
@@ -337,11 +416,27 @@ describe('permissions', () => {
   });
   it('admin and system may do everything, everywhere', () => {
     const out = fresh({ grid: { district: '999999', street: null, community: null, grid: null } });
-    expect(allowedActions(out, admin)).toEqual(['register', 'reject', 'merge', 'escalate', 'whistle', 'supervise', 'comment']);
+    expect(allowedActions(out, admin)).toEqual([
+      'register',
+      'reject',
+      'merge',
+      'escalate',
+      'whistle',
+      'supervise',
+      'comment',
+    ]);
     expect(allowedActions(out, SYSTEM_ACTOR)).toContain('register');
   });
   it('allowedActions follows the state', () => {
-    expect(allowedActions(fresh(), dispatcher)).toEqual(['register', 'reject', 'merge', 'escalate', 'whistle', 'supervise', 'comment']);
+    expect(allowedActions(fresh(), dispatcher)).toEqual([
+      'register',
+      'reject',
+      'merge',
+      'escalate',
+      'whistle',
+      'supervise',
+      'comment',
+    ]);
     expect(allowedActions(dispatchedTo(), um)).toEqual(['claim', 'return', 'comment']);
     expect(allowedActions(inProgress(), um)).toEqual(['handle', 'comment']);
     expect(allowedActions(handled(), worker)).toEqual(['verify', 'comment']);

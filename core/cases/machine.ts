@@ -236,7 +236,7 @@ function stateError(name: CaseActionName, c: Case, actor: Actor, action?: CaseAc
   if (!FROM[name].includes(c.state)) {
     return new DomainError('illegal_transition', `${name} is not allowed in state ${c.state}`);
   }
-  if (name === 'escalate' && c.level === 'nowhere' as never) {
+  if (name === 'escalate' && c.level === 'district') {
     return new DomainError('illegal_transition', 'the case is already at district level');
   }
   if (name === 'report') {

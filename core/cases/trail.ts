@@ -73,8 +73,12 @@ export interface ChainVerdict {
   brokenAt: number | null;
 }
 
-/** Check every link: sequence numbers, prevHash = previous hash, and each hash recomputed. */
-export function verifyChain(entries: readonly TrailEntry[], sha256: Sha256): ChainVerdict {
+/**
+ * Check every link: sequence numbers, prevHash = previous hash, and each hash recomputed. A chain alone
+ * cannot notice its last entry rewritten and rehashed; pass `expectedHead` (the head hash kept elsewhere,
+ * e.g. on the case row) to catch that too.
+ */
+export function verifyChain(entries: readonly TrailEntry[], sha256: Sha256, expectedHead?: string): ChainVerdict {
   let prev = GENESIS_HASH;
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i];
@@ -88,6 +92,9 @@ export function verifyChain(entries: readonly TrailEntry[], sha256: Sha256): Cha
     }
     if (!ok) return { verified: false, brokenAt: i };
     prev = e.hash;
+  }
+  if (expectedHead !== undefined && prev !== expectedHead) {
+    return { verified: false, brokenAt: Math.max(0, entries.length - 1) };
   }
   return { verified: true, brokenAt: null };
 }

@@ -7,14 +7,7 @@
 
 /** 接件, 立案, 派遣, 处置中, 处理反馈, 结案, 不予立案, 并案. */
 export type CaseState =
-  | 'reported'
-  | 'registered'
-  | 'dispatched'
-  | 'in_progress'
-  | 'handled'
-  | 'closed'
-  | 'rejected'
-  | 'merged';
+  'reported' | 'registered' | 'dispatched' | 'in_progress' | 'handled' | 'closed' | 'rejected' | 'merged';
 
 export const CASE_STATES: readonly CaseState[] = [
   'reported',

@@ -11,8 +11,7 @@ const RAD = Math.PI / 180;
 export function haversineM(a: readonly [number, number], b: readonly [number, number]): number {
   const dLat = (b[1] - a[1]) * RAD;
   const dLng = (b[0] - a[0]) * RAD;
-  const s =
-    Math.sin(dLat / 2) ** 2 + Math.cos(a[1] * RAD) * Math.cos(b[1] * RAD) * Math.sin(dLng / 2) ** 2;
+  const s = Math.sin(dLat / 2) ** 2 + Math.cos(a[1] * RAD) * Math.cos(b[1] * RAD) * Math.sin(dLng / 2) ** 2;
   return 2 * EARTH_RADIUS_M * Math.asin(Math.min(1, Math.sqrt(s)));
 }
 

@@ -174,6 +174,11 @@ export function parseJsonc(text: string): Located {
   };
 
   const parseObject = (path: string): Record<string, unknown> => {
+    const openLine = line;
+    const openCol = col();
+    const unclosed = (): never => {
+      throw syntaxError(openLine, openCol, 'the { opened on this line is never closed');
+    };
     advance(); // {
     const out: Record<string, unknown> = {};
     skip();
@@ -183,6 +188,7 @@ export function parseJsonc(text: string): Located {
     }
     for (;;) {
       skip();
+      if (pos >= text.length) unclosed();
       if (text[pos] === '}') {
         advance(); // trailing comma
         return out;
@@ -200,6 +206,7 @@ export function parseJsonc(text: string): Located {
       advance();
       out[key] = parseValue(childPath);
       skip();
+      if (pos >= text.length) unclosed();
       if (text[pos] === ',') {
         advance();
         continue;
@@ -213,10 +220,16 @@ export function parseJsonc(text: string): Located {
   };
 
   const parseArray = (path: string): unknown[] => {
+    const openLine = line;
+    const openCol = col();
+    const unclosed = (): never => {
+      throw syntaxError(openLine, openCol, 'the [ opened on this line is never closed');
+    };
     advance(); // [
     const out: unknown[] = [];
     for (;;) {
       skip();
+      if (pos >= text.length) unclosed();
       if (text[pos] === ']') {
         advance();
         return out;
@@ -225,6 +238,7 @@ export function parseJsonc(text: string): Located {
       lines.set(childPath, line);
       out.push(parseValue(childPath));
       skip();
+      if (pos >= text.length) unclosed();
       if (text[pos] === ',') {
         advance();
         continue;

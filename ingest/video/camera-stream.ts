@@ -51,6 +51,7 @@ export class CameraStream {
   private lastDataAt = 0;
   private killReason: string | null = null;
   private switching = false;
+  private thoroughProbe = false;
   private stopping = false;
   private stderrTail: string[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
@@ -148,6 +149,7 @@ export class CameraStream {
         transport: this.camera.transport ?? 'tcp',
         tag: this.s.tag,
         timeoutMs: this.s.socketTimeoutMs,
+        probe: this.thoroughProbe ? 'thorough' : 'fast',
       }),
       ...outputArgs(this.mode),
     ];
@@ -338,6 +340,9 @@ export class CameraStream {
       return;
     }
     const reason = this.failureReason(fallback ?? 'ffmpeg exited');
+    if (!this.thoroughProbe && this.stderrTail.some((l) => /dimensions not set|could not find codec parameters|unspecified size/i.test(l))) {
+      this.thoroughProbe = true; // the short probe missed the codec parameters: probe longer from now on
+    }
     if (this.liveSince && this.s.now() - this.liveSince >= STABLE_MS) this.failures = 0;
     this.failures++;
     if (this.viewers.size === 0) {

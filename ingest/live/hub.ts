@@ -1,0 +1,136 @@
+/**
+ * `/live`: server → client JSON over WebSocket, only what each user may see (CONTRACT.md HTTP API).
+ * Every message carries a `seq`; a client that reconnects with `?since=SEQ` gets what it missed from a
+ * ring buffer, or `{"type": "resync"}` when the gap is too old, and then refetches.
+ * Slow clients cannot grow memory: past a bound of buffered bytes they are dropped (and reconnect).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { Gauge, Counter, type Registry } from 'prom-client';
+import type { Sessions, SessionUser } from '../auth/sessions.ts';
+import { tokenFromHeaders } from '../auth/sessions.ts';
+import type { Bus } from './bus.ts';
+import type { Logger } from '../log.ts';
+
+export type LiveType = 'case' | 'device' | 'grid' | 'kpi' | 'camera' | 'event' | 'patrol';
+
+/** What a message may be seen by: users whose grid scope covers `grid`, or whose department is listed. */
+export interface Audience {
+  grid: string | null; // a grid code (any level); null = everyone signed in
+  departments?: string[];
+}
+
+export interface LiveMessage {
+  type: LiveType;
+  [k: string]: unknown;
+}
+
+interface Envelope {
+  seq: number;
+  audience: Audience;
+  text: string; // serialised once, sent to many
+}
+
+const RING = 5000; // messages kept for resync
+const MAX_BUFFERED = 4 * 1024 * 1024; // bytes queued per client before it is dropped
+
+/**
+ * Whether a user may see a message: admin sees all; a department handler sees what names its department;
+ * a scoped user sees messages about grids inside its scope (a street commander: every grid of the street).
+ * `grid: null` addresses everyone signed in.
+ */
+export function maySee(user: SessionUser, a: Audience): boolean {
+  if (user.role === 'admin') return true;
+  if (user.scopeDepartment && a.departments?.includes(user.scopeDepartment)) return true;
+  if (a.grid === null) return true;
+  return !!user.scopeGrid && a.grid.startsWith(user.scopeGrid);
+}
+
+export class LiveHub {
+  private wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
+  private clients = new Map<WebSocket, SessionUser>();
+  private ring: Envelope[] = [];
+  private seq = 0;
+  private unsubscribe: () => void;
+  private gauge: Gauge;
+  private sent: Counter;
+  private dropped: Counter;
+
+  constructor(
+    private readonly deps: { sessions: Sessions; bus: Bus; log: Logger; registry: Registry },
+  ) {
+    this.gauge = new Gauge({ name: 'onegrid_ws_clients', help: 'connected /live WebSocket clients', registers: [deps.registry] });
+    this.sent = new Counter({ name: 'onegrid_live_messages_sent_total', help: 'messages sent to /live clients', registers: [deps.registry] });
+    this.dropped = new Counter({
+      name: 'onegrid_live_clients_dropped_total',
+      help: '/live clients dropped for falling behind',
+      registers: [deps.registry],
+    });
+    // Every instance delivers what any instance published (scaled mode: through the broker).
+    this.unsubscribe = deps.bus.subscribe('live', (m) => this.deliver(m as unknown as { audience: Audience; msg: LiveMessage }));
+  }
+
+  /** Publish to every instance's clients that may see it. */
+  publish(msg: LiveMessage, audience: Audience): void {
+    this.deps.bus.publish('live', { audience, msg });
+  }
+
+  private deliver({ audience, msg }: { audience: Audience; msg: LiveMessage }): void {
+    const env: Envelope = { seq: ++this.seq, audience, text: JSON.stringify({ ...msg, seq: this.seq }) };
+    this.ring.push(env);
+    if (this.ring.length > RING) this.ring.splice(0, this.ring.length - RING);
+    for (const [ws, user] of this.clients) if (maySee(user, audience)) this.send(ws, env.text);
+  }
+
+  private send(ws: WebSocket, text: string): void {
+    if (ws.readyState !== ws.OPEN) return;
+    if (ws.bufferedAmount > MAX_BUFFERED) {
+      this.dropped.inc();
+      ws.close(4008, 'too slow: reconnect and resync');
+      return;
+    }
+    ws.send(text);
+    this.sent.inc();
+  }
+
+  async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
+    const token =
+      tokenFromHeaders({ cookie: req.headers.cookie, authorization: req.headers.authorization }) ?? url.searchParams.get('token');
+    const user = await this.deps.sessions.user(token);
+    if (!user) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.clients.set(ws, user);
+      this.gauge.set(this.clients.size);
+      ws.on('close', () => {
+        this.clients.delete(ws);
+        this.gauge.set(this.clients.size);
+      });
+      ws.on('error', () => ws.terminate());
+      ws.on('message', () => {
+        /* clients only listen; pings are handled by ws */
+      });
+      const since = Number(url.searchParams.get('since'));
+      ws.send(JSON.stringify({ type: 'hello', seq: this.seq, user: { username: user.username, role: user.role, scope: user.scopeGrid } }));
+      if (Number.isInteger(since) && since > 0 && since < this.seq) {
+        const oldest = this.ring[0]?.seq ?? this.seq + 1;
+        if (since + 1 < oldest) ws.send(JSON.stringify({ type: 'resync', seq: this.seq }));
+        else for (const e of this.ring) if (e.seq > since && maySee(user, e.audience)) this.send(ws, e.text);
+      }
+    });
+  }
+
+  get clientCount(): number {
+    return this.clients.size;
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe();
+    for (const ws of this.clients.keys()) ws.terminate();
+    this.clients.clear();
+    this.wss.close();
+  }
+}

@@ -1,0 +1,92 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import mqtt from 'mqtt';
+import { startPlatformProcess, type PlatformHandle } from '../harness/platform.ts';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const cli = (args: string[], env: Record<string, string>) =>
+  spawnSync(process.execPath, ['bin/onegrid.js', ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('one process: npm start', () => {
+  let p: PlatformHandle | undefined;
+
+  it('starts on embedded parts, serves grids and joins, and shuts down gracefully', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'onegrid-plat-'));
+    dirs.push(dataDir);
+    p = await startPlatformProcess({ dataDir });
+    const health = await (await fetch(`${p.url}/healthz`)).json();
+    expect(health).toMatchObject({ ok: true, db: 'pglite', broker: 'embedded', grids: 1126 });
+    const token = await p.login();
+    const auth = { authorization: `Bearer ${token}` };
+    const streets = await (await fetch(`${p.url}/api/grids?level=2`, { headers: auth })).json();
+    expect(streets.type).toBe('FeatureCollection');
+    expect(streets.features).toHaveLength(10);
+    expect(Object.keys(streets.features[0].properties)).toEqual(expect.arrayContaining(['code', 'level', 'name', 'parent', 'kind']));
+    const base = await (await fetch(`${p.url}/api/grids?level=4&parent=${streets.features[0].properties.code}001`, { headers: auth })).json();
+    expect(base.features.length).toBeGreaterThan(0);
+    // Join a point inside a base grid: its centroid-ish first vertex nudged inwards is enough with the sample.
+    const join = await (await fetch(`${p.url}/api/grids/join?lng=117.15&lat=39.17`, { headers: auth })).json();
+    expect(join).toHaveProperty('grid');
+    if (join.grid) expect(join.grid.startsWith(join.community) && join.community.startsWith(join.street)).toBe(true);
+    const outside = await (await fetch(`${p.url}/api/grids/join?lng=0&lat=0`, { headers: auth })).json();
+    expect(outside).toEqual({ district: null, street: null, community: null, grid: null });
+    const bad = await fetch(`${p.url}/api/grids/join?lng=500&lat=0`, { headers: auth });
+    expect(bad.status).toBe(400);
+    expect((await bad.json()).error.code).toBe('validation_failed');
+    // The embedded broker answers on MQTT_PORT and refuses an unknown device.
+    const c = mqtt.connect(`mqtt://127.0.0.1:${p.mqttPort}`, { username: 'nobody', password: 'x', reconnectPeriod: 0 });
+    const refused = await new Promise<boolean>((resolve) => {
+      c.once('connect', () => resolve(false));
+      c.once('error', () => resolve(true));
+      setTimeout(() => resolve(true), 5000);
+    });
+    c.end(true);
+    expect(refused).toBe(true);
+    expect(await p.stop('SIGTERM')).toBe(0);
+    p = undefined;
+
+    // Restart on the same data: no second seed, same admin.
+    p = await startPlatformProcess({ dataDir });
+    expect(p.output()).not.toMatch(/password \(shown once/);
+    await p.login();
+    expect(await p.stop('SIGINT')).toBe(0);
+    p = undefined;
+  });
+
+  it('stops start-up on a bad setting with a message naming it', () => {
+    const r = cli(['start', '--no-build'], { PORT: 'eighty', DATA_DIR: path.join(tmpdir(), 'never') });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/PORT/);
+  });
+});
+
+describe('the CLI', () => {
+  it('adds a device and a user, printing the secret once, as JSON on request', () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'onegrid-cli-'));
+    dirs.push(dataDir);
+    const env = { DATA_DIR: dataDir, ADMIN_PASSWORD: 'cli-admin-pw', LOG_LEVEL: 'silent' };
+    const dev = cli(['device', 'add', '--id', 'smk-9001', '--kind', 'smoke', '--lng', '117.15', '--lat', '39.17', '--json'], env);
+    expect(dev.status, dev.stderr).toBe(0);
+    const d = JSON.parse(dev.stdout);
+    expect(d).toMatchObject({ id: 'smk-9001', kind: 'smoke', location: [117.15, 39.17] });
+    expect(d.secret).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    const dup = cli(['device', 'add', '--id', 'smk-9001', '--kind', 'smoke', '--lng', '117.15', '--lat', '39.17'], env);
+    expect(dup.status).not.toBe(0);
+    expect(dup.stderr).toMatch(/already exists/);
+    const badKind = cli(['device', 'add', '--id', 'x1', '--kind', 'toaster', '--lng', '1', '--lat', '1'], env);
+    expect(badKind.stderr).toMatch(/kind must be one of/);
+    const user = cli(['user', 'add', '--username', 'wang.li', '--role', 'commander', '--scope', '120106001', '--level', 'street', '--json'], env);
+    expect(user.status, user.stderr).toBe(0);
+    expect(JSON.parse(user.stdout)).toMatchObject({ username: 'wang.li', role: 'commander' });
+    expect(JSON.parse(user.stdout).password).toMatch(/.{12,}/);
+    const help = cli(['device', 'add', '--help'], env);
+    expect(help.stdout).toMatch(/Kinds: camera/);
+    expect(cli(['--help'], env).stdout).toMatch(/grids import/);
+  });
+});

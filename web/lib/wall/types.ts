@@ -1,0 +1,72 @@
+/**
+ * What the wall reads from the API, on the client side. Wire types come from their one source (core and
+ * ingest); this file only re-exports them as types and adds the shapes of endpoints that return plain JSON.
+ */
+import type { Feature, FeatureCollection, MultiPolygon, Polygon } from 'geojson';
+export type { Case, CaseState, CaseSource, Priority, Whistle } from '../../../core/cases/types.ts';
+import type { DeviceRow } from '../../../ingest/store/devices.ts';
+export type { TrailEntry } from '../../../ingest/cases/port.ts';
+
+export interface GridProps {
+  code: string;
+  level: number;
+  name: string;
+  parent: string | null;
+  kind: string;
+  households?: number | null;
+}
+export type GridFeature = Feature<Polygon | MultiPolygon, GridProps>;
+export type GridFC = FeatureCollection<Polygon | MultiPolygon, GridProps>;
+
+/** GET /api/devices (rtsp replaced by hasVideo). */
+export type Device = Omit<DeviceRow, 'rtsp' | 'createdAt'> & { hasVideo: boolean; createdAt?: string };
+
+/** GET /api/stats (CONTRACT.md; fields are optional until the stats route lands). */
+export interface Indicator {
+  due?: number;
+  closed?: number;
+  closeRate?: number | null;
+  onTimeCloseRate?: number | null;
+  satisfactionRate?: number | null;
+  overdue?: number;
+}
+export interface Stats extends Indicator {
+  reworkRate?: number | null;
+  avgHandleMinutes?: number | null;
+  casesToday?: number;
+  byCategory?: Record<string, Indicator & { count?: number; total?: number }>;
+  bySource?: Record<string, Indicator & { count?: number; total?: number }>;
+  byDepartment?: Record<string, Indicator>;
+  devicesOnline?: number | { online: number; total: number };
+  devicesTotal?: number;
+}
+
+/** GET /api/patrols (SIMULATED). */
+export interface PatrolTrip {
+  worker: string;
+  grid: string;
+  gridName: string;
+  path: [number, number][];
+  timestamps: number[];
+}
+export interface PatrolTracks {
+  simulated: true;
+  t0: number;
+  trips: PatrolTrip[];
+}
+
+/** A heat point: [lng, lat, weight]. */
+export type HeatPoint = [number, number, number];
+
+/** Messages of WS /live (ingest/live/hub.ts). */
+export type LiveMsg =
+  | { type: 'hello'; seq: number }
+  | { type: 'resync'; seq: number }
+  | { type: 'case'; seq: number; event?: string; case: import('../../../core/cases/types.ts').Case }
+  | { type: 'device'; seq: number; id: string; online: boolean; lastSeen?: string | number | null }
+  | { type: 'kpi' | 'grid' | 'camera' | 'event' | 'patrol'; seq: number; [k: string]: unknown };
+
+/** The JSON error envelope of the API. */
+export interface ApiErrorBody {
+  error?: { code?: string; message?: string; details?: unknown };
+}
