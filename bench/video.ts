@@ -30,7 +30,11 @@ function cpuTicks(pid: number): number {
 }
 
 /** Percent of one core used by `pids` over `ms`. */
-async function cpuPercent(pids: () => number[], ms: number, extra: number[] = []): Promise<{ ffmpeg: number; extra: number[] }> {
+async function cpuPercent(
+  pids: () => number[],
+  ms: number,
+  extra: number[] = [],
+): Promise<{ ffmpeg: number; extra: number[] }> {
   const p = pids();
   const a = p.map(cpuTicks);
   const ea = extra.map(cpuTicks);
@@ -134,7 +138,12 @@ async function rampStep(rtsp: RtspServer, mount: string, n: number): Promise<Ram
   }
 }
 
-export async function run(): Promise<{ name: 'video'; metrics: Record<string, number>; ratios: Record<string, number>; table: string }> {
+export async function run(): Promise<{
+  name: 'video';
+  metrics: Record<string, number>;
+  ratios: Record<string, number>;
+  table: string;
+}> {
   const f1080 = testPatternFile(1920, 1080);
   const f720 = testPatternFile(1280, 720);
   const rtsp = await startRtspServer({ files: { f1080, f720 } });

@@ -10,6 +10,7 @@ import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger } from './log.ts';
 import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
+import { seed } from './seed.ts';
 import { GridService } from './grids/service.ts';
 import { registerDevice } from './registry.ts';
 import { hashSecret, newSecret } from './auth/secrets.ts';
@@ -92,6 +93,10 @@ async function withDb<T>(cfg: Config, fn: (db: Db) => Promise<T>): Promise<T> {
   const db = await openDb({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
   try {
     await migrate(db);
+    // The first use of a DATA_DIR loads the sample district, whichever command comes first.
+    const seeded = await seed(db, { adminPassword: cfg.adminPassword });
+    if (seeded.adminPassword) process.stderr.write(`admin password (shown once, store it now): ${seeded.adminPassword}\n`);
+    if (seeded.samplePassword) process.stderr.write(`sample users' password (shown once): ${seeded.samplePassword}\n`);
     return await fn(db);
   } finally {
     await db.close();

@@ -152,6 +152,20 @@ export async function startPlatform(
       log.info({ devices: sim.deviceCount, gateways: sim.gatewayCount }, 'SIMULATED fleet publishing over MQTT');
     } else log.warn('DEMO=1 but no demo key (database seeded without the sample fleet): no simulated fleet');
   }
+  // A version published elsewhere (CLI, another replica) is picked up within 15 s; the wall is told.
+  const gridPoll = setInterval(() => {
+    grids
+      .refreshIfChanged()
+      .then((changed) => {
+        if (changed) {
+          log.info({ version: grids.version }, 'new grid version published: index rebuilt');
+          live.publish({ type: 'grid', event: 'published', version: grids.version }, { grid: null });
+        }
+      })
+      .catch((e) => log.warn({ err: e }, 'grid version check failed'));
+  }, 15_000);
+  gridPoll.unref();
+  services.onStop.push(async () => clearInterval(gridPoll));
   services.ready = true;
 
   let stopping: Promise<void> | null = null;

@@ -5,3 +5,4 @@ export * from './sla.ts';
 export * from './trail.ts';
 export * from './categories.ts';
 export * from './stats.ts';
+export * from './sensor.ts';

@@ -286,5 +286,5 @@ describe('case machine properties', () => {
       ),
       { numRuns: 100, interruptAfterTimeLimit: 20_000 },
     );
-  });
+  }, 30_000);
 });

@@ -27,7 +27,7 @@
  *   community. A dispatcher without a level is the dispatch centre and is not limited by level.
  * - Nobody verifies their own handling (核查 is independent), except admin and system.
  */
-import { DomainError } from '../errors.ts';
+import { DomainError, type ErrorCode } from '../errors.ts';
 import type {
   Actor,
   Case,
@@ -149,6 +149,18 @@ export function levelRank(l: CommandLevel): number {
   return COMMAND_LEVELS.indexOf(l);
 }
 
+/** A refusal without the cost of an Error (allowedActions asks about every action for every button). */
+interface Refusal {
+  code: ErrorCode;
+  message: string;
+}
+function refuse(code: ErrorCode, message: string): Refusal {
+  return { code, message };
+}
+function toError(r: Refusal): DomainError {
+  return new DomainError(r.code, r.message);
+}
+
 function isSuper(actor: Actor): boolean {
   return actor.role === 'admin' || actor.role === 'system';
 }
@@ -163,24 +175,24 @@ export function inScope(actor: Actor, c: Case): boolean {
   return scopeError(actor, c) === null;
 }
 
-function scopeError(actor: Actor, c: Case): DomainError | null {
+function scopeError(actor: Actor, c: Case): Refusal | null {
   if (isSuper(actor)) return null;
   const prefix = actor.scope.grid;
   if (prefix !== null && prefix !== undefined) {
     const code = caseGridCode(c.grid);
     if (code === null || !code.startsWith(prefix)) {
-      return new DomainError('outside_scope', `case ${c.code} is outside the actor's grid scope`);
+      return refuse('outside_scope', `case ${c.code} is outside the actor's grid scope`);
     }
   }
   const dept = actor.scope.department;
   if (actor.role === 'department' && !dept) {
-    return new DomainError('forbidden', 'a department user without a department may not act on cases');
+    return refuse('forbidden', 'a department user without a department may not act on cases');
   }
   if (dept) {
     const assigned = c.assignee?.kind === 'department' && c.assignee.id === dept;
     const whistled = c.whistles.some((w) => w.department === dept);
     if (!assigned && !whistled) {
-      return new DomainError('outside_scope', `case ${c.code} is neither assigned nor whistled to ${dept}`);
+      return refuse('outside_scope', `case ${c.code} is neither assigned nor whistled to ${dept}`);
     }
   }
   return null;
@@ -201,27 +213,32 @@ function isAssignee(actor: Actor, c: Case): boolean {
 
 /** Role, scope, level and assignee rules; null when permitted. `action` refines `report`. */
 export function permissionError(actor: Actor, name: CaseActionName, c: Case, action?: CaseAction): DomainError | null {
+  const r = permissionRefusal(actor, name, c, action);
+  return r ? toError(r) : null;
+}
+
+function permissionRefusal(actor: Actor, name: CaseActionName, c: Case, action?: CaseAction): Refusal | null {
   const scope = scopeError(actor, c);
   if (scope) return scope;
   if (isSuper(actor)) return null;
   if (!ROLE_ACTIONS[actor.role]?.includes(name)) {
-    return new DomainError('forbidden', `role ${actor.role} may not ${name}`);
+    return refuse('forbidden', `role ${actor.role} may not ${name}`);
   }
   const lvl = actorLevel(actor);
   if (lvl !== null && LEVELLED.has(name) && levelRank(lvl) < levelRank(c.level)) {
-    return new DomainError('forbidden', `a ${lvl} ${actor.role} may not ${name} a ${c.level}-level case`);
+    return refuse('forbidden', `a ${lvl} ${actor.role} may not ${name} a ${c.level}-level case`);
   }
   if (ASSIGNEE_ONLY.has(name) && !isAssignee(actor, c)) {
-    return new DomainError('forbidden', `only the assignee may ${name} case ${c.code}`);
+    return refuse('forbidden', `only the assignee may ${name} case ${c.code}`);
   }
   if (name === 'report') {
     const dept = actor.scope.department;
     if (action && action.action === 'report' && action.department !== dept) {
-      return new DomainError('forbidden', `${actor.id} may report only for its own department`);
+      return refuse('forbidden', `${actor.id} may report only for its own department`);
     }
   }
   if (name === 'verify' && c.handledBy === actor.id) {
-    return new DomainError('forbidden', 'a handler may not verify its own handling');
+    return refuse('forbidden', 'a handler may not verify its own handling');
   }
   return null;
 }
@@ -229,15 +246,15 @@ export function permissionError(actor: Actor, name: CaseActionName, c: Case, act
 /** Whether the actor may take this action on this case as far as role, scope and level go. */
 export function can(actor: Actor, action: CaseActionName | CaseAction, c: Case): boolean {
   const name = typeof action === 'string' ? action : action.action;
-  return permissionError(actor, name, c, typeof action === 'string' ? undefined : action) === null;
+  return permissionRefusal(actor, name, c, typeof action === 'string' ? undefined : action) === null;
 }
 
-function stateError(name: CaseActionName, c: Case, actor: Actor, action?: CaseAction): DomainError | null {
+function stateError(name: CaseActionName, c: Case, actor: Actor, action?: CaseAction): Refusal | null {
   if (!FROM[name].includes(c.state)) {
-    return new DomainError('illegal_transition', `${name} is not allowed in state ${c.state}`);
+    return refuse('illegal_transition', `${name} is not allowed in state ${c.state}`);
   }
   if (name === 'escalate' && c.level === 'district') {
-    return new DomainError('illegal_transition', 'the case is already at district level');
+    return refuse('illegal_transition', 'the case is already at district level');
   }
   if (name === 'report') {
     const dept =
@@ -247,17 +264,17 @@ function stateError(name: CaseActionName, c: Case, actor: Actor, action?: CaseAc
           ? actor.scope.department
           : null;
     const open = c.whistles.some((w) => w.reportedAt === null && (dept === null || w.department === dept));
-    if (!open) return new DomainError('illegal_transition', `no open whistle for ${dept ?? 'any department'}`);
+    if (!open) return refuse('illegal_transition', `no open whistle for ${dept ?? 'any department'}`);
   }
   if (name === 'evaluate' && c.evaluatedAt !== null && c.closedAt !== null && c.evaluatedAt >= c.closedAt) {
-    return new DomainError('illegal_transition', 'the case has already been evaluated since it was closed');
+    return refuse('illegal_transition', 'the case has already been evaluated since it was closed');
   }
   return null;
 }
 
 /** The action names the actor may take on the case now: the UI's buttons. */
 export function allowedActions(c: Case, actor: Actor): CaseActionName[] {
-  return CASE_ACTIONS.filter((n) => permissionError(actor, n, c) === null && stateError(n, c, actor) === null);
+  return CASE_ACTIONS.filter((n) => permissionRefusal(actor, n, c) === null && stateError(n, c, actor) === null);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -394,13 +411,13 @@ export function applyAction(c: Case, action: CaseAction, actor: Actor, now: numb
   }
   if (!isTime(now)) throw bad('now must be a time');
   const name = action.action;
-  const perm = permissionError(actor, name, c, action);
-  if (perm) throw perm;
+  const perm = permissionRefusal(actor, name, c, action);
+  if (perm) throw toError(perm);
   if (ctx.version !== undefined && ctx.version !== c.version) {
     throw new DomainError('stale_version', `case ${c.code} is at version ${c.version}, not ${ctx.version}`);
   }
   const st = stateError(name, c, actor, action);
-  if (st) throw st;
+  if (st) throw toError(st);
   validate(action, c, now);
 
   const table = ctx.deadlines ?? DEFAULT_DEADLINES;

@@ -167,8 +167,11 @@ export const CASE_ACTIONS: readonly CaseActionName[] = [
 /** A trail entry before it is chained (trail.ts adds seq, prevHash and hash). */
 export interface TrailEntryDraft {
   caseId: string;
-  /** A CaseActionName, or `intake` for the entry that creates the case. */
-  action: CaseActionName | 'intake';
+  /**
+   * A CaseActionName; `intake` for the entry that creates the case; `events` and `raise_priority` for the
+   * updates rules make to a sensor-raised case (sensor.ts).
+   */
+  action: CaseActionName | 'intake' | 'events' | 'raise_priority';
   actor: string;
   role: Role;
   at: number;

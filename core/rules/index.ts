@@ -3,3 +3,4 @@ export * from './types.ts';
 export * from './engine.ts';
 export * from './rulesfile.ts';
 export * from './geo.ts';
+export * from './apply.ts';

@@ -51,6 +51,10 @@ export interface TrailEntry {
   data: Record<string, unknown>;
   prevHash: string;
   hash: string;
+  /** Added: the state before and after the entry and the case version after it (all part of the hash). */
+  fromState?: string | null;
+  toState?: string;
+  version?: number;
 }
 
 export interface CasePort {

@@ -41,6 +41,14 @@ export class GridService {
     this.joiner.replace(index);
   }
 
+  /** Reload when another process published a new version (CLI import, another replica). */
+  async refreshIfChanged(): Promise<boolean> {
+    const v = await publishedVersion(this.db);
+    if (v === this.version) return false;
+    await this.load();
+    return true;
+  }
+
   join(lng: number, lat: number): GridCodes {
     return this.joiner.join(lng, lat);
   }

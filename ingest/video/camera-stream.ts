@@ -340,7 +340,10 @@ export class CameraStream {
       return;
     }
     const reason = this.failureReason(fallback ?? 'ffmpeg exited');
-    if (!this.thoroughProbe && this.stderrTail.some((l) => /dimensions not set|could not find codec parameters|unspecified size/i.test(l))) {
+    if (
+      !this.thoroughProbe &&
+      this.stderrTail.some((l) => /dimensions not set|could not find codec parameters|unspecified size/i.test(l))
+    ) {
       this.thoroughProbe = true; // the short probe missed the codec parameters: probe longer from now on
     }
     if (this.liveSince && this.s.now() - this.liveSince >= STABLE_MS) this.failures = 0;

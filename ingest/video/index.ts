@@ -1,6 +1,6 @@
 // The video relay: RTSP cameras to browsers over WebSockets at /video/{cameraId} on the main HTTP port.
 // Wire protocol and design: ./README.md.
-import { spawn as nodeSpawn } from 'node:child_process';
+import { spawn as nodeSpawn, type ChildProcess } from 'node:child_process';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -56,6 +56,11 @@ export function createVideoRelay(opts: VideoRelayOptions): VideoRelay {
   const streams = new Map<string, CameraStream>(); // key: `${cameraId}|${requested}`
   const reported = new Map<string, CameraState>();
   const pendingSnapshots = new Set<Promise<unknown>>();
+  const snapshotProcs = new Set<ChildProcess>();
+  const track = (proc: ChildProcess) => {
+    snapshotProcs.add(proc);
+    proc.once('close', () => snapshotProcs.delete(proc));
+  };
   let closing = false;
 
   function streamsOf(cameraId: string): CameraStream[] {
@@ -139,6 +144,7 @@ export function createVideoRelay(opts: VideoRelayOptions): VideoRelay {
       const live = streamsOf(cameraId)
         .map((s) => s.liveBytes())
         .find((b) => b !== null);
+      if (closing) throw new DomainError('unprocessable', 'video relay is shutting down');
       let task: Promise<Buffer>;
       if (live) {
         task = runSnapshot(
@@ -148,6 +154,7 @@ export function createVideoRelay(opts: VideoRelayOptions): VideoRelay {
           live.data,
           snapshotTimeoutMs,
           cameraId,
+          track,
         );
       } else {
         const camera = await opts.getCamera(cameraId);
@@ -158,7 +165,7 @@ export function createVideoRelay(opts: VideoRelayOptions): VideoRelay {
           tag,
           timeoutMs: settings.socketTimeoutMs,
         });
-        task = runSnapshot(spawn, ffmpegPath, args, null, snapshotTimeoutMs, cameraId);
+        task = runSnapshot(spawn, ffmpegPath, args, null, snapshotTimeoutMs, cameraId, track);
       }
       pendingSnapshots.add(task);
       try {
@@ -178,6 +185,7 @@ export function createVideoRelay(opts: VideoRelayOptions): VideoRelay {
       closing = true;
       await Promise.all([...streams.values()].map((s) => s.stop(CLOSE_CODES.shuttingDown)));
       streams.clear();
+      for (const proc of snapshotProcs) proc.kill('SIGKILL');
       await Promise.allSettled([...pendingSnapshots]);
       for (const ws of wss.clients) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -1,6 +1,6 @@
 // A current JPEG of a camera: decoded from the live stream's bytes when it is running (no second
 // connection to the camera), otherwise grabbed from the camera with one ffmpeg run.
-import type { spawn as spawnFn } from 'node:child_process';
+import type { ChildProcess, spawn as spawnFn } from 'node:child_process';
 import { DomainError } from '../../core/errors.ts';
 import { spawnFfmpeg } from './ffmpeg.ts';
 import { redact } from './redact.ts';
@@ -14,9 +14,12 @@ export function runSnapshot(
   stdinData: Buffer | null,
   timeoutMs: number,
   cameraId: string,
+  /** Called with the ffmpeg process, so that close() can kill snapshots in flight. */
+  onSpawn?: (proc: ChildProcess) => void,
 ): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const proc = spawnFfmpeg(spawn, ffmpegPath, args, stdinData ? 'pipe' : 'ignore');
+    onSpawn?.(proc);
     const out: Buffer[] = [];
     let err = '';
     let done = false;

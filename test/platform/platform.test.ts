@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
@@ -88,5 +88,30 @@ describe('the CLI', () => {
     const help = cli(['device', 'add', '--help'], env);
     expect(help.stdout).toMatch(/Kinds: camera/);
     expect(cli(['--help'], env).stdout).toMatch(/grids import/);
+  });
+
+  it('exports the grids as GeoJSON, KML and Shapefile, refuses a broken set, and imports and publishes a set', () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'onegrid-grids-'));
+    dirs.push(dataDir);
+    const env = { DATA_DIR: dataDir, ADMIN_PASSWORD: 'cli-admin-pw', LOG_LEVEL: 'silent' };
+    const file = path.join(dataDir, 'all.geojson');
+    expect(cli(['grids', 'export', '--out', file], env).status).toBe(0);
+    const fc = JSON.parse(readFileSync(file, 'utf8'));
+    expect(fc.features).toHaveLength(1126);
+    const kml = cli(['grids', 'export', '--format', 'kml', '--level', '2'], env);
+    expect(kml.stdout).toMatch(/<kml[^>]*>.*东风街道/s);
+    expect(cli(['grids', 'export', '--format', 'shp', '--out', path.join(dataDir, 'g.zip')], env).status).toBe(0);
+    // A base grid copied over its neighbour: refused with the report naming both codes.
+    const broken = structuredClone(fc);
+    const base = broken.features.filter((f: { properties: { level: number } }) => f.properties.level === 4);
+    base[1].geometry = base[0].geometry;
+    writeFileSync(path.join(dataDir, 'bad.geojson'), JSON.stringify(broken));
+    const bad = cli(['grids', 'import', path.join(dataDir, 'bad.geojson')], env);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/topology_invalid/);
+    expect(bad.stderr).toContain(base[0].properties.code);
+    const ok = cli(['grids', 'import', path.join(dataDir, 'g.zip'), '--publish', '--json'], env);
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout)).toMatchObject({ features: 1126, published: { from: 1, codesMapped: 992, devicesRejoined: 2810 } });
   });
 });

@@ -26,21 +26,19 @@ beforeAll(async () => {
   });
   const js = bundle.outputFiles[0].contents;
   rtsp = await startRtspServer();
-  h = await startRelay(
-    { cam: { rtsp: rtsp.url('h264-360') }, mj: { rtsp: rtsp.url('mjpeg') } },
-    {},
-    (req, res) => {
-      if (req.url === '/') {
-        res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><body style="background:#111"><script src="/page.js"></script></body>');
-        return true;
-      }
-      if (req.url === '/page.js') {
-        res.writeHead(200, { 'content-type': 'text/javascript' }).end(Buffer.from(js));
-        return true;
-      }
-      return false;
-    },
-  );
+  h = await startRelay({ cam: { rtsp: rtsp.url('h264-360') }, mj: { rtsp: rtsp.url('mjpeg') } }, {}, (req, res) => {
+    if (req.url === '/') {
+      res
+        .writeHead(200, { 'content-type': 'text/html' })
+        .end('<!doctype html><body style="background:#111"><script src="/page.js"></script></body>');
+      return true;
+    }
+    if (req.url === '/page.js') {
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(Buffer.from(js));
+      return true;
+    }
+    return false;
+  });
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -70,13 +68,21 @@ describe('video tile in Chromium', () => {
     expect(await page.evaluate(() => (window as unknown as { canPlayH264(): boolean }).canPlayH264())).toBe(true);
     await page.evaluate(() => (window as unknown as { startTile(id: string): void }).startTile('cam'));
     const t = () =>
-      page.evaluate(() => (window as unknown as { tiles: Record<string, { player: { video: HTMLVideoElement } }> }).tiles.cam.player.video.currentTime);
-    await page.waitForFunction(() => (window as any).tiles.cam.player.video.currentTime > 0.2, null, { timeout: 20_000 });
+      page.evaluate(
+        () =>
+          (window as unknown as { tiles: Record<string, { player: { video: HTMLVideoElement } }> }).tiles.cam.player
+            .video.currentTime,
+      );
+    await page.waitForFunction(() => (window as any).tiles.cam.player.video.currentTime > 0.2, null, {
+      timeout: 20_000,
+    });
     const t1 = await t();
     await page.waitForTimeout(2_000);
     const t2 = await t();
     expect(t2 - t1).toBeGreaterThan(1.2);
-    const statuses = await page.evaluate(() => (window as any).tiles.cam.statuses.map((s: { phase: string }) => s.phase));
+    const statuses = await page.evaluate(() =>
+      (window as any).tiles.cam.statuses.map((s: { phase: string }) => s.phase),
+    );
     expect(statuses).toContain('live');
     const size = await page.evaluate(() => {
       const v = (window as any).tiles.cam.player.video as HTMLVideoElement;
@@ -87,9 +93,13 @@ describe('video tile in Chromium', () => {
 
   it('draws a JSMpeg tile for a non-H.264 camera: canvas pixels are not all black', async () => {
     await page.evaluate(() => (window as any).startTile('mj'));
-    await page.waitForFunction(() => (window as any).tiles.mj.statuses.some((s: { phase: string }) => s.phase === 'live'), null, {
-      timeout: 20_000,
-    });
+    await page.waitForFunction(
+      () => (window as any).tiles.mj.statuses.some((s: { phase: string }) => s.phase === 'live'),
+      null,
+      {
+        timeout: 20_000,
+      },
+    );
     await page.waitForTimeout(500);
     const lit = await page.evaluate(() => {
       const src = (window as any).tiles.mj.player.canvas as HTMLCanvasElement;

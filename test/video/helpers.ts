@@ -3,7 +3,12 @@
 import { createServer, type Server } from 'node:http';
 import { readdirSync, readFileSync } from 'node:fs';
 import { WebSocket } from 'ws';
-import { createVideoRelay, type CameraSource, type CameraState, type VideoRelayOptions } from '../../ingest/video/index.ts';
+import {
+  createVideoRelay,
+  type CameraSource,
+  type CameraState,
+  type VideoRelayOptions,
+} from '../../ingest/video/index.ts';
 
 export interface RelayHarness {
   relay: ReturnType<typeof createVideoRelay>;

@@ -135,8 +135,16 @@ describe('video relay (passthrough)', () => {
         const t0 = Date.now();
         const a = connect(h.port, 'refused');
         const b = connect(h.port, 'missing');
-        const fa = await waitFor('refused fails', () => h.states.find((s) => s.camera === 'refused' && s.state.state === 'failed'), 5_000);
-        const fb = await waitFor('missing fails', () => h.states.find((s) => s.camera === 'missing' && s.state.state === 'failed'), 5_000);
+        const fa = await waitFor(
+          'refused fails',
+          () => h.states.find((s) => s.camera === 'refused' && s.state.state === 'failed'),
+          5_000,
+        );
+        const fb = await waitFor(
+          'missing fails',
+          () => h.states.find((s) => s.camera === 'missing' && s.state.state === 'failed'),
+          5_000,
+        );
         expect(fa.at - t0).toBeLessThan(5_000);
         expect(fa.state).toMatchObject({ reason: expect.stringMatching(/refused/i) });
         expect(fb.state).toMatchObject({ reason: expect.stringMatching(/404|not found/i) });
@@ -157,26 +165,39 @@ describe('video relay (passthrough)', () => {
     });
   });
 
-  it('keeps a slow viewer bounded: it skips to the next keyframe while another viewer goes on', async () => {
+  it('keeps a slow viewer bounded: it skips to the next keyframe, then is dropped, while another viewer goes on', async () => {
     const registry = new Registry();
-    await withRelay({ cam: { rtsp: rtsp.url('h264-720') } }, { registry, maxViewerBufferBytes: 64 * 1024 }, async (h) => {
-      const fast = connect(h.port, 'cam');
-      const slow = connect(h.port, 'cam');
-      await waitFor('both live', () => fast.firstFragmentAt && slow.firstFragmentAt);
-      // Stop reading: the kernel buffers fill, then the relay's queue for this viewer.
-      (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
-      const before = fast.binaries.length;
-      let metrics = '';
-      for (let i = 0; i < 200; i++) {
-        metrics = await registry.metrics();
-        if (/fragments_skipped_total\{mode="passthrough"\} [1-9]/.test(metrics)) break;
-        await sleep(100);
-      }
-      expect(metrics).toMatch(/onegrid_video_fragments_skipped_total\{mode="passthrough"\} [1-9]/);
-      expect(fast.binaries.length).toBeGreaterThan(before + 25); // the other viewer kept getting video
-      fast.ws.close();
-      slow.ws.terminate();
-    });
+    await withRelay(
+      { cam: { rtsp: rtsp.url('h264-720') } },
+      { registry, maxViewerBufferBytes: 64 * 1024, slowViewerDropMs: 2_000 },
+      async (h) => {
+        const fast = connect(h.port, 'cam');
+        const slow = connect(h.port, 'cam');
+        await waitFor('both live', () => fast.firstFragmentAt && slow.firstFragmentAt);
+        // Stop reading: the kernel buffers fill, then the relay's queue for this viewer.
+        (slow.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+        const before = fast.binaries.length;
+        let metrics = '';
+        for (let i = 0; i < 200; i++) {
+          metrics = await registry.metrics();
+          if (/fragments_skipped_total\{mode="passthrough"\} [1-9]/.test(metrics)) break;
+          await sleep(100);
+        }
+        expect(metrics).toMatch(/onegrid_video_fragments_skipped_total\{mode="passthrough"\} [1-9]/);
+        expect(fast.binaries.length).toBeGreaterThan(before + 25); // the other viewer kept getting video
+        // Still behind after slowViewerDropMs: disconnected, and the other viewer still goes on.
+        for (let i = 0; i < 80 && !/viewers_dropped_total\{mode="passthrough"\} 1/.test(metrics); i++) {
+          await sleep(100);
+          metrics = await registry.metrics();
+        }
+        expect(metrics).toMatch(/onegrid_video_viewers_dropped_total\{mode="passthrough"\} 1/);
+        expect(metrics).toMatch(/onegrid_video_viewers\{mode="passthrough"\} 1/);
+        const afterDrop = fast.binaries.length;
+        await waitFor('fast viewer continues', () => fast.binaries.length > afterDrop + 10, 5_000);
+        fast.ws.close();
+        slow.ws.terminate();
+      },
+    );
   });
 });
 
@@ -228,24 +249,32 @@ describe('snapshots', () => {
 
   it('fails with a clear error, quickly, for an unreachable camera or an unknown one', async () => {
     const closed = await freePort();
-    await withRelay({ cam: { rtsp: `rtsp://u:p4ss@127.0.0.1:${closed}/x` } }, { snapshotTimeoutMs: 5_000 }, async (h) => {
-      const t0 = Date.now();
-      const err = await h.relay.snapshot('cam').catch((e: Error) => e);
-      expect(err).toBeInstanceOf(Error);
-      expect((err as Error).message).toMatch(/refused/i);
-      expect((err as Error).message).not.toContain('p4ss');
-      expect(Date.now() - t0).toBeLessThan(5_000);
-      await expect(h.relay.snapshot('nope')).rejects.toMatchObject({ code: 'not_found' });
-    });
+    await withRelay(
+      { cam: { rtsp: `rtsp://u:p4ss@127.0.0.1:${closed}/x` } },
+      { snapshotTimeoutMs: 5_000 },
+      async (h) => {
+        const t0 = Date.now();
+        const err = await h.relay.snapshot('cam').catch((e: Error) => e);
+        expect(err).toBeInstanceOf(Error);
+        expect((err as Error).message).toMatch(/refused/i);
+        expect((err as Error).message).not.toContain('p4ss');
+        expect(Date.now() - t0).toBeLessThan(5_000);
+        await expect(h.relay.snapshot('nope')).rejects.toMatchObject({ code: 'not_found' });
+      },
+    );
   });
 });
 
 describe('shutdown', () => {
   it('leaves no ffmpeg behind when the parent process is killed with SIGKILL', async () => {
     const tag = `k${randomUUID().slice(0, 8)}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures/relay-child.ts'), rtsp.url('h264-360'), tag], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', join(here, 'fixtures/relay-child.ts'), rtsp.url('h264-360'), tag],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     await waitFor('child relay live', () => out.includes('LIVE'), 30_000);

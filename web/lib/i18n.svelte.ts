@@ -2,6 +2,8 @@
  * The wall speaks Simplified Chinese by default, English as a switch. Domain terms keep their Chinese
  * names (see docs/GLOSSARY.md). The choice is remembered in localStorage.
  */
+import { categoryById, classOf, DEPARTMENTS } from '../../core/cases/categories.ts';
+
 export type Lang = 'zh' | 'en';
 
 const DICT = {
@@ -16,6 +18,7 @@ const DICT = {
   community: { zh: '社区', en: 'Community' },
   grid: { zh: '网格', en: 'Base grid' },
   simulated: { zh: '模拟数据', en: 'SIMULATED' },
+  simulatedHint: { zh: '模拟设备正在运行，数据非真实', en: 'The simulated fleet is running: not real data' },
   sample: { zh: '样例数据', en: 'Sample data' },
   grids: { zh: '网格', en: 'Grids' },
   devices: { zh: '设备', en: 'Devices' },
@@ -24,9 +27,177 @@ const DICT = {
   wall: { zh: '态势', en: 'Wall' },
   loading: { zh: '加载中…', en: 'Loading…' },
   language: { zh: 'English', en: '中文' },
+  languageName: { zh: '切换到英文', en: 'Switch to Chinese' },
+  // indicators
+  indicators: { zh: '运行指标', en: 'Indicators' },
+  casesToday: { zh: '今日案件', en: 'Cases today' },
+  openCases: { zh: '在办案件', en: 'Open cases' },
+  closeRate: { zh: '结案率', en: 'Close rate' },
+  onTimeCloseRate: { zh: '按期结案率', en: 'On-time close rate' },
+  satisfactionRate: { zh: '满意率', en: 'Satisfaction' },
+  overdue: { zh: '超期', en: 'Overdue' },
+  devicesOnline: { zh: '设备在线', en: 'Devices online' },
+  bySource: { zh: '案件来源', en: 'Cases by source' },
+  byCategory: { zh: '案件类别', en: 'Cases by category' },
+  liveFeed: { zh: '实时案件', en: 'Live cases' },
+  whistleBoard: { zh: '吹哨报到', en: 'Whistle board' },
+  noWhistles: { zh: '暂无待报到部门', en: 'No department owes a report' },
+  noCases: { zh: '暂无案件', en: 'No cases' },
+  noData: { zh: '暂无数据', en: 'No data' },
+  unavailable: { zh: '接口未就绪', en: 'Not available yet' },
+  dueIn: { zh: '剩余', en: 'due in' },
+  lateBy: { zh: '已超', en: 'late by' },
+  // live
+  liveOpen: { zh: '实时连接正常', en: 'Live' },
+  liveConnecting: { zh: '正在连接…', en: 'Connecting…' },
+  liveClosed: { zh: '实时连接中断，重连中', en: 'Live link down, reconnecting' },
+  // feed events
+  ev_created: { zh: '新案件', en: 'New' },
+  ev_updated: { zh: '更新', en: 'Updated' },
+  ev_escalated: { zh: '升级', en: 'Escalated' },
+  ev_overdue: { zh: '超期', en: 'Overdue' },
+  ev_whistled: { zh: '吹哨', en: 'Whistled' },
+  ev_closed: { zh: '结案', en: 'Closed' },
+  // map
+  map: { zh: '区域态势图', en: 'District map' },
+  breadcrumbs: { zh: '层级', en: 'Level' },
+  back: { zh: '返回上级', en: 'Up one level' },
+  children: { zh: '下级区域', en: 'Sub-areas' },
+  layers: { zh: '图层', en: 'Layers' },
+  layerHeat: { zh: '24小时事件热力', en: 'Events, last 24 h' },
+  layerDevices: { zh: '感知设备', en: 'Devices' },
+  layerCases: { zh: '案件', en: 'Cases' },
+  layerPatrols: { zh: '网格员巡查（模拟）', en: 'Patrols (simulated)' },
+  legendOpen: { zh: '柱高＝在办案件数', en: 'Height = open cases' },
+  legendAlarm: { zh: '报警', en: 'Alarm' },
+  legendOverdue: { zh: '超期', en: 'Overdue' },
+  legendOnline: { zh: '在线', en: 'Online' },
+  legendOffline: { zh: '离线', en: 'Offline' },
+  // cases
+  caseCode: { zh: '案件编号', en: 'Case number' },
+  caseTitle: { zh: '标题', en: 'Title' },
+  category: { zh: '类别', en: 'Category' },
+  state: { zh: '状态', en: 'State' },
+  priority: { zh: '优先级', en: 'Priority' },
+  level: { zh: '层级', en: 'Level' },
+  source: { zh: '来源', en: 'Source' },
+  deadline: { zh: '处置时限', en: 'Deadline' },
+  location: { zh: '位置', en: 'Location' },
+  created: { zh: '受理时间', en: 'Received' },
+  updated: { zh: '更新时间', en: 'Updated' },
+  assignee: { zh: '承办', en: 'Assigned to' },
+  trail: { zh: '全程留痕', en: 'Trail' },
+  verified: { zh: '留痕校验通过', en: 'Trail verified' },
+  notVerified: { zh: '留痕校验失败', en: 'Trail NOT verified' },
+  linkedCameras: { zh: '关联摄像机', en: 'Linked cameras' },
+  openVideo: { zh: '查看视频', en: 'Open video' },
+  linkedEvents: { zh: '关联事件', en: 'Linked events' },
+  events: { zh: '次', en: 'events' },
+  actions: { zh: '操作', en: 'Actions' },
+  noActions: { zh: '无可执行操作', en: 'No action allowed' },
+  submit: { zh: '提交', en: 'Submit' },
+  cancel: { zh: '取消', en: 'Cancel' },
+  close: { zh: '关闭', en: 'Close' },
+  note: { zh: '备注', en: 'Note' },
+  reason: { zh: '原因', en: 'Reason' },
+  result: { zh: '处置结果', en: 'Result' },
+  departmentsField: { zh: '部门', en: 'Departments' },
+  department: { zh: '部门', en: 'Department' },
+  satisfaction: { zh: '满意度（1–5）', en: 'Satisfaction (1–5)' },
+  pass: { zh: '核查通过', en: 'Passes' },
+  newDeadline: { zh: '新时限', en: 'New deadline' },
+  mergeInto: { zh: '并入案件ID', en: 'Merge into case id' },
+  dispatchTo: { zh: '派遣至部门', en: 'Dispatch to department' },
+  staleVersion: { zh: '案件已被他人更新，已刷新：', en: 'Someone else changed this case; refreshed:' },
+  actionDone: { zh: '操作成功', en: 'Done' },
+  actionFailed: { zh: '操作失败', en: 'Failed' },
+  filter: { zh: '筛选', en: 'Filter' },
+  all: { zh: '全部', en: 'All' },
+  search: { zh: '搜索', en: 'Search' },
+  more: { zh: '加载更多', en: 'Load more' },
+  casesUnavailable: { zh: '案件接口尚未上线', en: 'The cases API is not available yet' },
+  openDrawer: { zh: '查看详情', en: 'Details' },
+  // devices
+  kind: { zh: '类型', en: 'Kind' },
+  status: { zh: '状态', en: 'Status' },
+  online: { zh: '在线', en: 'Online' },
+  offline: { zh: '离线', en: 'Offline' },
+  lastSeen: { zh: '最后上报', en: 'Last seen' },
+  metric: { zh: '指标', en: 'Metric' },
+  range: { zh: '时间范围', en: 'Range' },
+  readings: { zh: '读数曲线', en: 'Readings' },
+  name: { zh: '名称', en: 'Name' },
+  gateway: { zh: '网关', en: 'Gateway' },
+  selectDevice: { zh: '选择一个设备查看读数', en: 'Select a device to see its readings' },
+  shown: { zh: '显示', en: 'shown' },
+  of: { zh: '共', en: 'of' },
+  simulatedShort: { zh: '模拟', en: 'SIM' },
 } as const;
 
 export type Key = keyof typeof DICT;
+
+const STATES: Record<string, [string, string]> = {
+  reported: ['接件', 'Reported'],
+  registered: ['立案', 'Registered'],
+  dispatched: ['派遣', 'Dispatched'],
+  in_progress: ['处置中', 'In progress'],
+  handled: ['处理反馈', 'Handled'],
+  closed: ['结案', 'Closed'],
+  rejected: ['不予立案', 'Rejected'],
+  merged: ['并案', 'Merged'],
+};
+const ACTIONS: Record<string, [string, string]> = {
+  intake: ['受理', 'Intake'],
+  register: ['立案', 'Register'],
+  reject: ['不予立案', 'Reject'],
+  merge: ['并案', 'Merge'],
+  dispatch: ['派遣', 'Dispatch'],
+  claim: ['签收', 'Claim'],
+  return: ['退回', 'Return'],
+  escalate: ['升级', 'Escalate'],
+  whistle: ['吹哨', 'Whistle'],
+  report: ['报到', 'Report'],
+  supervise: ['督办', 'Supervise'],
+  extend: ['延期', 'Extend'],
+  handle: ['处理反馈', 'Handle'],
+  verify: ['核查', 'Verify'],
+  evaluate: ['评价', 'Evaluate'],
+  comment: ['备注', 'Comment'],
+};
+const SOURCES: Record<string, [string, string]> = {
+  hotline: ['热线', 'Hotline'],
+  patrol: ['网格巡查', 'Patrol'],
+  citizen: ['市民上报', 'Citizen'],
+  superior: ['上级交办', 'Superior'],
+  sensor: ['物联感知', 'Sensor'],
+  camera: ['视频识别', 'Camera AI'],
+};
+const LEVELS: Record<string, [string, string]> = {
+  community: ['社区', 'Community'],
+  street: ['街道', 'Street'],
+  district: ['区', 'District'],
+};
+const KINDS: Record<string, [string, string]> = {
+  camera: ['摄像机', 'Camera'],
+  smoke: ['烟感', 'Smoke detector'],
+  heat: ['温感', 'Heat detector'],
+  gas: ['燃气', 'Gas detector'],
+  water_level: ['水位', 'Water level'],
+  manhole: ['井盖', 'Manhole'],
+  sensor: ['传感器', 'Sensor'],
+  gateway: ['网关', 'Gateway'],
+};
+const PRIORITIES: Record<string, [string, string]> = {
+  '1': ['特急', 'P1 urgent'],
+  '2': ['紧急', 'P2 high'],
+  '3': ['一般', 'P3 normal'],
+  '4': ['低', 'P4 low'],
+};
+
+function pick(table: Record<string, [string, string]>, id: string, lang: Lang): string {
+  const e = table[id];
+  return e ? e[lang === 'zh' ? 0 : 1] : id;
+}
 
 class I18n {
   lang = $state<Lang>('zh');
@@ -35,8 +206,29 @@ class I18n {
       const saved = localStorage.getItem('og.lang');
       if (saved === 'en' || saved === 'zh') this.lang = saved;
     }
+    if (typeof document !== 'undefined') document.documentElement.lang = this.lang === 'zh' ? 'zh-CN' : 'en';
   }
   t = (key: Key): string => DICT[key][this.lang];
+  state = (s: string) => pick(STATES, s, this.lang);
+  action = (a: string) => pick(ACTIONS, a, this.lang);
+  source = (s: string) => pick(SOURCES, s, this.lang);
+  level = (l: string) => pick(LEVELS, l, this.lang);
+  kind = (k: string) => pick(KINDS, k, this.lang);
+  priority = (p: number | string) => pick(PRIORITIES, String(p), this.lang);
+  /** A category id (`fire.fire_alarm`) or class id (`fire`) by name. */
+  category = (id: string) => {
+    const c = categoryById(id) ?? categoryById(classOf(id));
+    return c ? c[this.lang] : id;
+  };
+  department = (id: string) => {
+    const d = (DEPARTMENTS as Record<string, { zh: string; en: string }>)[id];
+    return d ? d[this.lang] : id;
+  };
+  locale = () => (this.lang === 'zh' ? 'zh-CN' : 'en-GB');
+  time = (t: number | string | null | undefined) =>
+    t === null || t === undefined || t === ''
+      ? '—'
+      : new Date(t).toLocaleString(this.locale(), { hour12: false, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
   toggle = () => {
     this.lang = this.lang === 'zh' ? 'en' : 'zh';
     if (typeof localStorage !== 'undefined') localStorage.setItem('og.lang', this.lang);

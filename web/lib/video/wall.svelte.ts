@@ -15,7 +15,10 @@ export function camerasFrom(body: unknown): CameraEntry[] {
   const list = Array.isArray(body) ? body : (obj?.items ?? obj?.devices ?? obj?.data ?? []);
   if (!Array.isArray(list)) return [];
   return list
-    .filter((d): d is Record<string, unknown> => !!d && typeof d === 'object' && typeof (d as { id?: unknown }).id === 'string')
+    .filter(
+      (d): d is Record<string, unknown> =>
+        !!d && typeof d === 'object' && typeof (d as { id?: unknown }).id === 'string',
+    )
     .filter((d) => d.kind === undefined || d.kind === 'camera')
     .map((d) => ({ id: String(d.id), name: typeof d.name === 'string' && d.name ? d.name : String(d.id) }));
 }
@@ -40,7 +43,8 @@ export class VideoWallState {
   }
 
   private save(): void {
-    if (typeof localStorage !== 'undefined') localStorage.setItem(STORE_KEY, JSON.stringify({ layout: this.layout, slots: this.slots }));
+    if (typeof localStorage !== 'undefined')
+      localStorage.setItem(STORE_KEY, JSON.stringify({ layout: this.layout, slots: this.slots }));
   }
 
   setLayout(layout: Layout): void {
@@ -68,7 +72,8 @@ export class VideoWallState {
       this.cameras = camerasFrom(await res.json());
       this.listStatus = 'ok';
       // Fill empty tiles with the first cameras on a fresh wall.
-      if (this.slots.every((s) => s === null)) this.slots = [...this.cameras.map((c) => c.id), ...Array(16).fill(null)].slice(0, 16);
+      if (this.slots.every((s) => s === null))
+        this.slots = [...this.cameras.map((c) => c.id), ...Array(16).fill(null)].slice(0, 16);
     } catch (err) {
       if (abort.signal.aborted) return;
       // The device API may not be there yet; the wall still works with camera ids typed in.

@@ -1,0 +1,533 @@
+/**
+ * The rules runner: feeds what ingest committed (events, readings, device status) to core's RuleEngine and
+ * turns its decisions into case changes, each in one transaction with its trail entries, published on
+ * `/live` after the commit (DESIGN.md "Data flow of one reading", steps 6–7).
+ *
+ * - open_case → a new case keyed `rule_key = rule:device` (one open case per key, a partial unique index):
+ *   registered at once when the rule says so, dispatched at once (fire alarm → fire department, with the
+ *   deadline of its category and priority), with the cameras within the rule's radius linked. When an open
+ *   case with that key already exists (a restart emptied the engine, or another ingest process raised it)
+ *   the event is added to it instead.
+ * - add_to_case → eventCount + n and a trail entry (`add_events`); decisions are coalesced per key, so a
+ *   burst of repeats is a few writes, not one per event. The case version is not raised: a counter is not
+ *   something a person decides on, and raising it would turn every dispatcher's click into a 409 during a storm.
+ * - raise_priority → the priority and, when it shortens it, the deadline (version +1).
+ * - condition_cleared → a trail entry; the case stays open for a person to close.
+ * Decisions are handled one at a time, in order. The engine's state is in memory; the database's rule keys
+ * keep repeats folding across restarts and processes.
+ *
+ * The rules file is `DATA_DIR/rules.json` when present, otherwise core's DEFAULT_RULES_TEXT. It is watched
+ * (fs.watch, and a poll as fallback for file systems without notifications) and reloaded without a restart;
+ * a file that does not parse is refused with the line at fault logged, and the rules in force stay.
+ */
+import { readFileSync, statSync, watch, type FSWatcher } from 'node:fs';
+import path from 'node:path';
+import {
+  DEFAULT_RULES,
+  DEFAULT_RULES_TEXT,
+  RuleEngine,
+  coalesceDecisions,
+  parseRules,
+  type AddToCaseDecision,
+  type OpenCaseDecision,
+  type Reading,
+  type RuleDecision,
+  type RuleEvent,
+  type RuleSet,
+} from '../../core/rules/index.ts';
+import { deadlineFor } from '../../core/cases/sla.ts';
+import type { GridRef } from '../../core/cases/types.ts';
+import { isDomainError } from '../../core/errors.ts';
+import type { Logger } from '../log.ts';
+import { listDevices } from '../store/devices.ts';
+import type { StoredCase } from '../store/cases.ts';
+import { SYSTEM_ACTOR } from './port.ts';
+import type { CaseService, CaseTx } from './service.ts';
+
+export interface RulesRunnerOptions {
+  /** `DATA_DIR/rules.json`; null = the default rules only. */
+  rulesPath: string | null;
+  log?: Logger;
+  /** Heartbeat check every this often, ms. */
+  tickMs?: number;
+  /** Rules-file poll (fallback to fs.watch), ms. */
+  pollMs?: number;
+  /** Device registry re-read (intervals, locations) every this often, ms. */
+  devicesRefreshMs?: number;
+}
+
+/** What ingest hands over after a commit (ingest/consumer/index.ts IngestDeps callbacks). */
+export interface CommittedEvent {
+  deviceId: string;
+  deviceKind: string;
+  ts: Date;
+  type: string;
+  severity: string | null;
+  lng: number | null;
+  lat: number | null;
+  grid: string | null;
+  attrs: Record<string, unknown>;
+}
+
+export interface CommittedReading {
+  deviceId: string;
+  deviceKind: string;
+  ts: Date;
+  metrics: Record<string, number>;
+  lng: number | null;
+  lat: number | null;
+  grid: string | null;
+}
+
+interface KnownDevice {
+  kind: string;
+  intervalS: number;
+  loc: [number, number] | null;
+  grid: string | null;
+}
+
+export interface RulesStatus {
+  source: 'file' | 'default';
+  path: string | null;
+  loadedAt: string;
+  /** The last refused file's error (with its line), null when the file in force is the latest. */
+  error: string | null;
+}
+
+/** The four codes of a base-grid code by prefix (GB 15-digit layout: 6 + 3 + 3 + 3). */
+export function gridRefOf(code: string | null): GridRef {
+  if (!code) return { district: null, street: null, community: null, grid: null };
+  return {
+    district: code.length >= 6 ? code.slice(0, 6) : null,
+    street: code.length >= 9 ? code.slice(0, 9) : null,
+    community: code.length >= 12 ? code.slice(0, 12) : null,
+    grid: code.length >= 15 ? code : null,
+  };
+}
+
+const isUniqueViolation = (e: unknown): boolean =>
+  !!e && typeof e === 'object' && (e as { code?: unknown }).code === '23505';
+
+export class RulesRunner {
+  readonly engine = new RuleEngine(DEFAULT_RULES);
+  private readonly keyToCase = new Map<string, string>();
+  private readonly caseToKey = new Map<string, string>();
+  private readonly devices = new Map<string, KnownDevice>();
+  private pending: RuleDecision[] = [];
+  private draining: Promise<void> | null = null;
+  private timers: NodeJS.Timeout[] = [];
+  private watcher: FSWatcher | null = null;
+  private lastStat = '';
+  private status: RulesStatus = { source: 'default', path: null, loadedAt: new Date(0).toISOString(), error: null };
+  private devicesLoading: Promise<void> | null = null;
+  private readonly o: Required<Omit<RulesRunnerOptions, 'log' | 'rulesPath'>>;
+  private stopped = false;
+
+  constructor(
+    private readonly svc: CaseService,
+    private readonly opts: RulesRunnerOptions,
+  ) {
+    this.o = {
+      tickMs: opts.tickMs ?? 5000,
+      pollMs: opts.pollMs ?? 2000,
+      devicesRefreshMs: opts.devicesRefreshMs ?? 60_000,
+    };
+    svc.onCaseEnded((caseId) => {
+      const key = this.caseToKey.get(caseId);
+      if (!key) return;
+      this.engine.onCaseClosed(key);
+      this.caseToKey.delete(caseId);
+      this.keyToCase.delete(key);
+    });
+  }
+
+  private get log(): Logger | undefined {
+    return this.opts.log;
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // lifecycle
+
+  async start(): Promise<void> {
+    this.reloadRules('start');
+    await this.loadDevices();
+    // Watch the devices that were heard from before (a restart keeps watching them); the others start
+    // being watched when first heard, so a registry of silent devices raises no heartbeat storm.
+    const now = this.svc.now();
+    const heard = await listDevices(this.svc.db, { limit: 1_000_000 });
+    for (const d of heard) if (d.online || d.lastSeen) this.watch(d.id, now);
+    const file = this.opts.rulesPath;
+    if (file) {
+      try {
+        this.watcher = watch(path.dirname(file), (_ev, name) => {
+          if (!name || name.toString() === path.basename(file)) this.reloadRules('watch');
+        });
+        this.watcher.on('error', () => {
+          this.watcher?.close();
+          this.watcher = null;
+        });
+      } catch {
+        this.watcher = null; // the poll below covers it
+      }
+      this.timers.push(setInterval(() => this.reloadRules('poll'), this.o.pollMs));
+    }
+    this.timers.push(setInterval(() => this.tick(), this.o.tickMs));
+    this.timers.push(
+      setInterval(
+        () => void this.loadDevices().catch((e) => this.log?.warn({ err: (e as Error).message }, 'device reload failed')),
+        this.o.devicesRefreshMs,
+      ),
+    );
+    for (const t of this.timers) t.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.watcher?.close();
+    this.watcher = null;
+    await this.idle();
+  }
+
+  /** Resolves when every decision taken so far is written (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  rulesStatus(): RulesStatus {
+    return { ...this.status };
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // rules file
+
+  /** Read the rules file if it changed; a bad one is refused and the rules in force stay. */
+  reloadRules(why: string): boolean {
+    const file = this.opts.rulesPath;
+    let stat = 'absent';
+    if (file) {
+      try {
+        const st = statSync(file);
+        stat = `${st.mtimeMs}:${st.size}:${st.ino}`;
+      } catch {
+        stat = 'absent';
+      }
+    }
+    if (stat === this.lastStat) return false;
+    this.lastStat = stat;
+    if (stat === 'absent' || !file) {
+      if (this.status.source !== 'default' || why === 'start') {
+        this.engine.setRules(DEFAULT_RULES);
+        this.status = { source: 'default', path: file, loadedAt: new Date().toISOString(), error: null };
+        if (why !== 'start') this.log?.info({ file }, 'rules file removed: default rules in force');
+      }
+      return true;
+    }
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      this.lastStat = ''; // try again next time
+      this.log?.warn({ file, err: (e as Error).message }, 'rules file unreadable; rules in force stay');
+      return false;
+    }
+    let rules: RuleSet;
+    try {
+      rules = parseRules(text);
+    } catch (e) {
+      const msg = (e as Error).message;
+      this.status = { ...this.status, error: msg };
+      this.log?.error(
+        { file, err: msg, ...(isDomainError(e) ? { details: e.details } : {}) },
+        'rules file refused; rules in force stay',
+      );
+      return false;
+    }
+    this.engine.setRules(rules);
+    this.status = { source: 'file', path: file, loadedAt: new Date().toISOString(), error: null };
+    this.log?.info({ file, why }, 'rules file loaded');
+    return true;
+  }
+
+  /** The default rules file's text (for `onegrid rules init` or docs). */
+  static defaultText(): string {
+    return DEFAULT_RULES_TEXT;
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // devices (heartbeat)
+
+  private loadDevices(): Promise<void> {
+    this.devicesLoading ??= (async () => {
+      const rows = await listDevices(this.svc.db, { limit: 1_000_000 });
+      for (const d of rows) {
+        this.devices.set(d.id, { kind: d.kind, intervalS: d.intervalS, loc: d.location, grid: d.grid });
+      }
+      // A camera added since the last load is linked from now on.
+      if (rows.some((d) => d.kind === 'camera' && d.location)) await this.svc.refreshCameras();
+    })().finally(() => {
+      this.devicesLoading = null;
+    });
+    return this.devicesLoading;
+  }
+
+  private watch(deviceId: string, now: number): void {
+    if (this.engine.state.devices[deviceId]) return;
+    const d = this.devices.get(deviceId);
+    if (!d || d.intervalS <= 0) return;
+    this.engine.watchDevice(
+      { deviceId, deviceKind: d.kind, intervalS: d.intervalS, loc: d.loc, grid: gridRefOf(d.grid) },
+      now,
+    );
+  }
+
+  /** Devices not in the registry copy yet (registered since): load them before their messages are judged. */
+  private async ensureKnown(ids: Iterable<string>): Promise<void> {
+    for (const id of ids) {
+      if (!this.devices.has(id)) {
+        await this.loadDevices();
+        return;
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // input (called by ingest after its batch committed; never throws)
+
+  onEvents(rows: readonly CommittedEvent[]): void {
+    if (this.stopped || rows.length === 0) return;
+    this.run(async () => {
+      await this.ensureKnown(rows.map((r) => r.deviceId));
+      const now = this.svc.now();
+      const out: RuleDecision[] = [];
+      for (const r of rows) {
+        this.watch(r.deviceId, now);
+        const e: RuleEvent = {
+          deviceId: r.deviceId,
+          deviceKind: r.deviceKind,
+          type: r.type,
+          ...(r.severity ? { severity: r.severity as RuleEvent['severity'] } : {}),
+          ts: r.ts.getTime(),
+          loc: r.lng === null || r.lat === null ? null : [r.lng, r.lat],
+          grid: gridRefOf(r.grid),
+          attrs: r.attrs ?? {},
+        };
+        out.push(...this.engine.onEvent(e, now));
+      }
+      return out;
+    });
+  }
+
+  onReadings(rows: readonly CommittedReading[]): void {
+    if (this.stopped || rows.length === 0) return;
+    this.run(async () => {
+      await this.ensureKnown(rows.map((r) => r.deviceId));
+      const now = this.svc.now();
+      const out: RuleDecision[] = [];
+      for (const r of rows) {
+        this.watch(r.deviceId, now);
+        const reading: Reading = {
+          deviceId: r.deviceId,
+          deviceKind: r.deviceKind,
+          ts: r.ts.getTime(),
+          metrics: r.metrics,
+          loc: r.lng === null || r.lat === null ? null : [r.lng, r.lat],
+          grid: gridRefOf(r.grid),
+        };
+        out.push(...this.engine.onReading(reading, now));
+      }
+      return out;
+    });
+  }
+
+  onDeviceStatus(deviceId: string, online: boolean, at: Date): void {
+    if (this.stopped || !online) return;
+    this.run(async () => {
+      await this.ensureKnown([deviceId]);
+      this.watch(deviceId, at.getTime());
+      // A status message is a sign of life: the engine hears the device through an empty reading.
+      return this.engine.onReading(
+        { deviceId, ts: at.getTime(), metrics: {}, loc: null, grid: gridRefOf(null) },
+        this.svc.now(),
+      );
+    });
+  }
+
+  /** Heartbeat loss and storm-window housekeeping. */
+  tick(): void {
+    if (this.stopped) return;
+    this.run(async () => this.engine.onTick(this.svc.now()));
+  }
+
+  // ---------------------------------------------------------------------------------------------------
+  // decisions → cases
+
+  /** Judge (in order, after earlier judgements) and queue the decisions. */
+  private judging: Promise<void> = Promise.resolve();
+  private run(judge: () => Promise<RuleDecision[]>): void {
+    this.judging = this.judging
+      .then(judge)
+      .then((ds) => {
+        if (ds.length) {
+          this.pending.push(...ds);
+          this.kick();
+        }
+      })
+      .catch((e) => this.log?.error({ err: e }, 'rule judgement failed'));
+    // idle() must also wait for judgements in flight
+    const j = this.judging;
+    if (!this.draining) {
+      this.draining = j.then(() => this.drain());
+    }
+  }
+
+  private kick(): void {
+    if (this.draining) return;
+    this.draining = this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      for (;;) {
+        await this.judging;
+        if (this.pending.length === 0) break;
+        const batch = coalesceDecisions(this.pending.splice(0));
+        for (const d of batch) {
+          try {
+            await this.handle(d);
+          } catch (e) {
+            this.log?.error({ err: e, decision: d.kind, key: d.key }, 'rule decision failed');
+          }
+        }
+      }
+    } finally {
+      this.draining = null;
+    }
+    if (this.pending.length) this.kick();
+  }
+
+  private async handle(d: RuleDecision): Promise<void> {
+    switch (d.kind) {
+      case 'open_case':
+        return this.open(d);
+      case 'add_to_case':
+        return this.add(d);
+      case 'raise_priority':
+        return this.onCase(d.key, async (tx, s) => {
+          if (d.priority >= s.case.priority) return;
+          const c = s.case;
+          const base = c.registeredAt ?? this.svc.now();
+          const shorter = c.deadline === null ? null : Math.min(c.deadline, deadlineFor(c.category, d.priority, base, this.svc.deadlines));
+          await tx.amend(
+            s,
+            'raise_priority',
+            (n) => {
+              n.priority = d.priority;
+              if (shorter !== null) n.deadline = shorter;
+            },
+            { note: d.reason, data: { from: c.priority, to: d.priority } },
+            SYSTEM_ACTOR,
+            true,
+          );
+        });
+      case 'condition_cleared':
+        return this.onCase(d.key, async (tx, s) => {
+          await tx.amend(s, 'condition_cleared', () => {}, { note: d.reason, data: {} }, SYSTEM_ACTOR, false);
+        });
+    }
+  }
+
+  private remember(key: string, caseId: string): void {
+    this.keyToCase.set(key, caseId);
+    this.caseToKey.set(caseId, key);
+  }
+
+  /** Run fn on the open case behind an engine key, locked; a key whose case ended is forgotten. */
+  private async onCase(key: string, fn: (tx: CaseTx, s: StoredCase) => Promise<void>): Promise<void> {
+    const id = this.keyToCase.get(key);
+    if (!id) return;
+    await this.svc.transact(async (tx) => {
+      const s = await tx.lock(id);
+      if (!s || ['closed', 'rejected', 'merged'].includes(s.case.state)) {
+        this.engine.onCaseClosed(key);
+        return;
+      }
+      await fn(tx, s);
+    });
+  }
+
+  private addEvents(tx: CaseTx, s: StoredCase, count: number, deviceId: string, reason: string): Promise<StoredCase> {
+    const isCamera = this.devices.get(deviceId)?.kind === 'camera';
+    return tx.amend(
+      s,
+      'add_events',
+      (n) => {
+        n.eventCount += count;
+        // A camera whose detection joined the case is linked to it (fusion).
+        if (isCamera && !n.linkedCameras.includes(deviceId)) n.linkedCameras.push(deviceId);
+      },
+      { note: `${count} event(s) added (${reason}) from ${deviceId}`, data: { count, reason, deviceId } },
+      SYSTEM_ACTOR,
+      false,
+    );
+  }
+
+  private async add(d: AddToCaseDecision): Promise<void> {
+    await this.onCase(d.key, async (tx, s) => {
+      await this.addEvents(tx, s, d.count, d.deviceId, d.reason);
+    });
+  }
+
+  private async open(d: OpenCaseDecision, retry = true): Promise<void> {
+    const ruleKey = `${d.rule}:${d.deviceId}`;
+    try {
+      const caseId = await this.svc.transact(async (tx) => {
+        const existing = await tx.lockOpenByRuleKey(ruleKey);
+        if (existing) {
+          await this.addEvents(tx, existing, d.eventCount, d.deviceId, 'repeat');
+          return existing.case.id;
+        }
+        const isCamera = this.devices.get(d.deviceId)?.kind === 'camera';
+        const near = this.svc.cameras.near(d.location, d.linkCamerasRadiusM);
+        const linked = isCamera && !near.includes(d.deviceId) ? [d.deviceId, ...near] : near;
+        let s = await tx.create(
+          {
+            title: d.title,
+            category: d.category,
+            priority: d.priority,
+            location: d.location,
+            grid: d.grid,
+            source: d.source,
+            linkedCameras: linked,
+            eventCount: d.eventCount,
+            attributes: { rule: d.rule, deviceId: d.deviceId },
+          },
+          SYSTEM_ACTOR,
+          { ruleKey },
+        );
+        if (d.autoRegister || d.autoDispatch) {
+          s = await tx.apply(
+            s,
+            { action: 'register', category: d.category, priority: d.priority, note: `rule ${d.rule}` },
+            SYSTEM_ACTOR,
+          );
+        }
+        if (d.autoDispatch) {
+          const department = this.svc.departments.resolve(d.autoDispatch, d.category);
+          s = await tx.apply(
+            s,
+            { action: 'dispatch', to: { kind: 'department', id: department }, note: `rule ${d.rule}` },
+            SYSTEM_ACTOR,
+          );
+        }
+        return s.case.id;
+      });
+      this.remember(d.key, caseId);
+    } catch (e) {
+      // Another process opened the case for this key between our check and insert: add to it.
+      if (retry && isUniqueViolation(e)) return this.open(d, false);
+      throw e;
+    }
+  }
+}

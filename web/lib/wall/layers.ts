@@ -1,0 +1,350 @@
+/**
+ * The wall's deck.gl layers, built from WallState. Layer instances are cheap and are rebuilt every
+ * animation tick (the deck.gl way); their data arrays keep their identity and only the `updateTriggers`
+ * (version numbers bumped once per live batch) make deck recompute an attribute — so a device going
+ * offline recolours one attribute buffer, it does not re-create a layer or re-upload geometry.
+ * Loaded only in the browser (GridMap imports it dynamically).
+ */
+import { PolygonLayer, ScatterplotLayer, TextLayer, PathLayer } from '@deck.gl/layers';
+import { TripsLayer } from '@deck.gl/geo-layers';
+import { HeatmapLayer } from '@deck.gl/aggregation-layers';
+import type { Layer, PickingInfo } from '@deck.gl/core';
+import type { Case, Device, GridFC, GridFeature, HeatPoint, PatrolTrip } from './types.ts';
+import type { WallState } from './state.svelte.ts';
+
+type RGBA = [number, number, number, number];
+
+export const KIND_COLORS: Record<string, RGBA> = {
+  camera: [53, 196, 255, 255],
+  smoke: [255, 140, 60, 255],
+  heat: [255, 95, 95, 255],
+  gas: [255, 214, 10, 255],
+  water_level: [64, 150, 255, 255],
+  manhole: [190, 130, 255, 255],
+  sensor: [61, 220, 151, 255],
+  gateway: [235, 240, 255, 255],
+};
+const OFFLINE: RGBA = [96, 104, 120, 200];
+const PRIORITY_COLORS: Record<number, RGBA> = {
+  1: [255, 77, 79, 255],
+  2: [255, 150, 50, 255],
+  3: [255, 214, 10, 255],
+  4: [140, 200, 255, 255],
+};
+const ALARM_RING: RGBA = [255, 77, 79, 255];
+const MARKER_EDGE: RGBA = [6, 11, 22, 255];
+const PATROL: RGBA = [61, 220, 151, 255];
+const STREET_TEXT: RGBA = [255, 230, 170, 255];
+const COMMUNITY_TEXT: RGBA = [200, 225, 255, 255];
+const GRID_TEXT: RGBA = [232, 240, 255, 230];
+const TEXT_OUTLINE: RGBA = [6, 11, 22, 255];
+const HEAT_RANGE: [number, number, number][] = [
+  [25, 60, 140],
+  [40, 120, 200],
+  [80, 200, 220],
+  [255, 214, 10],
+  [255, 140, 60],
+  [255, 60, 60],
+];
+const MATERIAL = { ambient: 0.55, diffuse: 0.6, shininess: 24, specularColor: [60, 80, 110] as [number, number, number] };
+const ON_TOP = { depthCompare: 'always' } as const;
+const FONT_SETTINGS = { sdf: true, fontSize: 64, buffer: 6 };
+const GRID_TRANSITIONS = { getElevation: 600 };
+const FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif';
+
+export interface GridCell {
+  code: string;
+  polygon: number[][];
+}
+interface Label {
+  code: string;
+  text: string;
+  position: [number, number];
+}
+
+export function outerRing(f: GridFeature): number[][] {
+  const g = f.geometry;
+  return g.type === 'Polygon' ? g.coordinates[0] : (g.coordinates[0]?.[0] ?? []);
+}
+
+/** Area-weighted centroid of the outer ring (good enough for labels on convex-ish grids). */
+export function centroid(f: GridFeature): [number, number] {
+  const ring = outerRing(f);
+  let a = 0;
+  let x = 0;
+  let y = 0;
+  for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+    const c = ring[j][0] * ring[i][1] - ring[i][0] * ring[j][1];
+    a += c;
+    x += (ring[j][0] + ring[i][0]) * c;
+    y += (ring[j][1] + ring[i][1]) * c;
+  }
+  if (Math.abs(a) < 1e-15) return ring.length ? [ring[0][0], ring[0][1]] : [0, 0];
+  return [x / (3 * a), y / (3 * a)];
+}
+
+export function bounds(features: GridFeature[]): [number, number, number, number] | null {
+  let [w, s, e, n] = [180, 90, -180, -90];
+  for (const f of features) {
+    const polys = f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates;
+    for (const poly of polys)
+      for (const [x, y] of poly[0]) [w, s, e, n] = [Math.min(w, x), Math.min(s, y), Math.max(e, x), Math.max(n, y)];
+  }
+  return w < e ? [w, s, e, n] : null;
+}
+
+export interface LayerToggles {
+  heat: boolean;
+  devices: boolean;
+  cases: boolean;
+  patrols: boolean;
+}
+
+export interface BuildContext {
+  focus: string;
+  zoom: number;
+  /** ms since page load, for pulses. */
+  time: number;
+  /** Epoch ms, for patrol tracks. */
+  now: number;
+  /** Pixel scale for a 4K wall (1 at 1920 wide). */
+  scale: number;
+  toggles: LayerToggles;
+  onGridClick: (code: string) => void;
+  onCaseClick: (id: string) => void;
+}
+
+export class WallLayers {
+  private cells: GridCell[] = [];
+  private streetLabels: Label[] = [];
+  private communityLabels: Label[] = [];
+  private gridLabels: Label[] = [];
+  private levels: GridFC[] | null = null;
+  private lines: { level: number; path: number[][] }[] = [];
+  /** Filtered arrays keep their identity between ticks, or deck would re-process them every frame. */
+  private memo = new Map<string, Label[]>();
+  private filtered(key: string, all: Label[], prefix: string): Label[] {
+    const k = `${key}|${prefix}`;
+    let v = this.memo.get(k);
+    if (!v) {
+      if (this.memo.size > 32) this.memo.clear();
+      v = all.filter((l) => l.code.startsWith(prefix));
+      this.memo.set(k, v);
+    }
+    return v;
+  }
+
+  constructor(private readonly wall: WallState) {}
+
+  /** Derived geometry, recomputed only when the grid collections change. */
+  private ensureGeometry(): void {
+    const levels = this.wall.levels;
+    if (levels === this.levels) return;
+    this.levels = levels;
+    const [, streets, communities, base] = levels;
+    this.cells = (base?.features ?? []).map((f) => ({ code: f.properties.code, polygon: outerRing(f) }));
+    const label = (f: GridFeature): Label => ({ code: f.properties.code, text: f.properties.name, position: centroid(f) });
+    this.streetLabels = (streets?.features ?? []).map(label);
+    this.communityLabels = (communities?.features ?? []).map(label);
+    this.gridLabels = (base?.features ?? []).map(label);
+    this.memo.clear();
+    this.lines = levels.slice(0, 3).flatMap((fc, i) =>
+      fc.features.flatMap((f) =>
+        (f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates).map((p) => ({
+          level: i + 1,
+          path: p[0],
+        })),
+      ),
+    );
+  }
+
+  build(ctx: BuildContext): Layer[] {
+    this.ensureGeometry();
+    const w = this.wall;
+    const focus = ctx.focus;
+    const focusLevel = focus.length >= 15 ? 4 : focus.length >= 12 ? 3 : focus.length >= 9 ? 2 : 1;
+    const s = ctx.scale;
+    const inFocus = (code: string) => code.startsWith(focus);
+    const layers: Layer[] = [];
+
+    if (ctx.toggles.heat && w.heat.length)
+      layers.push(
+        new HeatmapLayer<HeatPoint>({
+          id: 'heat',
+          data: w.heat,
+          getPosition: (d) => [d[0], d[1]],
+          getWeight: (d) => d[2],
+          radiusPixels: 45 * s,
+          intensity: 1.2,
+          threshold: 0.06,
+          opacity: 0.55,
+          colorRange: HEAT_RANGE,
+        }),
+      );
+
+    layers.push(
+      new PolygonLayer<GridCell>({
+        id: 'base-grids',
+        data: this.cells,
+        getPolygon: (d) => d.polygon,
+        extruded: true,
+        wireframe: true,
+        filled: true,
+        stroked: false,
+        elevationScale: 1,
+        getElevation: (d) => {
+          if (!inFocus(d.code)) return 0;
+          const l = w.gridLoad.get(d.code);
+          return l ? Math.min(600, 40 + l.open * 70) : 4;
+        },
+        getFillColor: (d) => {
+          const l = w.gridLoad.get(d.code);
+          const a = inFocus(d.code) ? 1 : 0.3;
+          if (l?.alarm) return [255, 77, 79, 235 * a];
+          if (l?.overdue) return [255, 176, 32, 225 * a];
+          if (l && l.open > 0) return [30 + Math.min(5, l.open) * 12, 150 + Math.min(5, l.open) * 14, 255, 210 * a];
+          return [22, 64, 120, 150 * a];
+        },
+        getLineColor: (d) => (inFocus(d.code) ? [53, 196, 255, 110] : [53, 196, 255, 30]),
+        material: MATERIAL,
+        pickable: true,
+        autoHighlight: true,
+        highlightColor: [255, 255, 255, 70],
+        onClick: (info: PickingInfo<GridCell>) => {
+          if (info.object) ctx.onGridClick(info.object.code);
+          return true;
+        },
+        updateTriggers: {
+          getElevation: [w.caseVersion, focus],
+          getFillColor: [w.caseVersion, focus],
+          getLineColor: [focus],
+        },
+        transitions: GRID_TRANSITIONS,
+      }),
+    );
+
+    layers.push(
+      new PathLayer<{ level: number; path: number[][] }>({
+        id: 'boundaries',
+        data: this.lines,
+        getPath: (d) => d.path as [number, number][],
+        getColor: (d) =>
+          d.level === 1 ? [53, 196, 255, 255] : d.level === 2 ? [255, 197, 61, 235] : [150, 210, 255, 170],
+        getWidth: (d) => (d.level === 1 ? 4 : d.level === 2 ? 2.6 : 1.2) * s,
+        widthUnits: 'pixels',
+        parameters: ON_TOP,
+      }),
+    );
+
+    if (ctx.toggles.patrols && w.patrols?.trips.length)
+      layers.push(
+        new TripsLayer<PatrolTrip>({
+          id: 'patrols',
+          data: w.patrols.trips,
+          getPath: (d) => d.path,
+          getTimestamps: (d) => d.timestamps,
+          getColor: PATROL,
+          currentTime: (ctx.now - w.patrols.t0) / 1000,
+          trailLength: 300,
+          fadeTrail: true,
+          widthUnits: 'pixels',
+          getWidth: 4 * s,
+          capRounded: true,
+          jointRounded: true,
+          parameters: ON_TOP,
+        }),
+      );
+
+    if (ctx.toggles.devices)
+      layers.push(
+        new ScatterplotLayer<Device>({
+          id: 'devices',
+          data: w.devices,
+          getPosition: (d) => d.location as [number, number],
+          getFillColor: (d) => (d.online ? (KIND_COLORS[d.kind] ?? KIND_COLORS.sensor) : OFFLINE),
+          radiusUnits: 'pixels',
+          getRadius: (d) => (d.kind === 'camera' || d.kind === 'gateway' ? 3.4 : 2.6),
+          radiusScale: s * (ctx.zoom > 14 ? 1.6 : 1),
+          parameters: ON_TOP,
+          updateTriggers: { getFillColor: w.deviceVersion },
+        }),
+      );
+
+    if (ctx.toggles.cases) {
+      const phase = (ctx.time % 1600) / 1600;
+      layers.push(
+        new ScatterplotLayer<Case>({
+          id: 'alarm-pulse',
+          data: w.alarms,
+          getPosition: (d) => d.location as [number, number],
+          radiusUnits: 'pixels',
+          getRadius: 1,
+          radiusScale: (10 + 34 * phase) * s,
+          stroked: true,
+          filled: false,
+          lineWidthUnits: 'pixels',
+          getLineWidth: 3 * s,
+          getLineColor: ALARM_RING,
+          opacity: 1 - phase,
+          parameters: ON_TOP,
+          updateTriggers: { getPosition: w.caseVersion },
+        }),
+        new ScatterplotLayer<Case>({
+          id: 'cases',
+          data: w.openCases,
+          getPosition: (d) => d.location as [number, number],
+          radiusUnits: 'pixels',
+          getRadius: (d) => (d.priority === 1 ? 9 : 7),
+          radiusScale: s,
+          getFillColor: (d) => PRIORITY_COLORS[d.priority] ?? PRIORITY_COLORS[3],
+          stroked: true,
+          lineWidthUnits: 'pixels',
+          getLineWidth: 1.5 * s,
+          getLineColor: MARKER_EDGE,
+          pickable: true,
+          onClick: (info: PickingInfo<Case>) => {
+            if (info.object) ctx.onCaseClick(info.object.id);
+            return true;
+          },
+          parameters: ON_TOP,
+          updateTriggers: { getFillColor: w.caseVersion, getRadius: w.caseVersion },
+        }),
+      );
+    }
+
+    const text = (id: string, data: Label[], size: number, color: RGBA, weight: number) =>
+      new TextLayer<Label>({
+        id,
+        data,
+        getText: (d) => d.text,
+        getPosition: (d) => d.position,
+        getSize: size * s,
+        getColor: color,
+        characterSet: 'auto',
+        fontFamily: FONT,
+        fontWeight: weight,
+        fontSettings: FONT_SETTINGS,
+        outlineWidth: 3,
+        outlineColor: TEXT_OUTLINE,
+        billboard: true,
+        parameters: ON_TOP,
+      });
+    layers.push(text('labels-street', this.streetLabels, focusLevel >= 2 ? 18 : 22, STREET_TEXT, 700));
+    // Community names only when there is room for them: zoomed in, or focused on a street or below.
+    if (ctx.zoom >= 13.6 || focusLevel >= 2)
+      layers.push(
+        text(
+          'labels-community',
+          focusLevel >= 2 ? this.filtered('c', this.communityLabels, focus.slice(0, 9)) : this.communityLabels,
+          15,
+          COMMUNITY_TEXT,
+          600,
+        ),
+      );
+    if (focusLevel >= 3)
+      layers.push(
+        text('labels-grid', this.filtered('g', this.gridLabels, focus.slice(0, 12)), 12, GRID_TEXT, 500),
+      );
+    return layers;
+  }
+}
