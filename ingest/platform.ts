@@ -23,6 +23,9 @@ import { startSimulator, type Simulator } from './demo/simulator.ts';
 import { getKv } from './store/users.ts';
 import { localBus, mqttBus } from './live/bus.ts';
 import { LiveHub } from './live/hub.ts';
+import { CaseService } from './cases/service.ts';
+import { RulesRunner } from './cases/rules-runner.ts';
+import { CaseScheduler } from './cases/scheduler.ts';
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => boolean;
 
@@ -83,7 +86,27 @@ export async function startPlatform(
     onStop: [],
     ext: {},
   };
-  services.ingest = createIngest({ db, grids, log: log.child({ tier: 'ingest' }), registry });
+  // Cases: the service (web tier's CasePort), the rules runner fed by ingest after each commit, the timers.
+  const cases = new CaseService({ db, grids, live, log: log.child({ tier: 'cases' }) });
+  await cases.init();
+  const rules = new RulesRunner(cases, { rulesPath: path.join(config.dataDir, 'rules.json'), log: log.child({ tier: 'rules' }) });
+  await rules.start();
+  const scheduler = new CaseScheduler(cases, log.child({ tier: 'timers' }));
+  services.ext.cases = cases;
+  services.ext.rules = rules;
+  services.onStop.push(async () => {
+    await scheduler.stop();
+    await rules.stop();
+  });
+  services.ingest = createIngest({
+    db,
+    grids,
+    log: log.child({ tier: 'ingest' }),
+    registry,
+    onEvents: (rows) => rules.onEvents(rows),
+    onReadings: (rows) => rules.onReadings(rows),
+    onDeviceStatus: (id, online, at) => rules.onDeviceStatus(id, online, at),
+  });
   registerServices(services);
 
   let broker: EmbeddedBroker | null = null;
@@ -166,6 +189,7 @@ export async function startPlatform(
   }, 15_000);
   gridPoll.unref();
   services.onStop.push(async () => clearInterval(gridPoll));
+  scheduler.start();
   services.ready = true;
 
   let stopping: Promise<void> | null = null;

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { coalesceDecisions, RuleEngine } from './engine.ts';
 import { DEFAULT_RULES, parseRules } from './rulesfile.ts';
@@ -306,5 +307,70 @@ describe('rules swap', () => {
       kind: 'add_to_case',
       key: a.key,
     });
+  });
+});
+
+describe('hostile ids', () => {
+  it('device ids that name Object members are ordinary ids', () => {
+    const e = new RuleEngine();
+    for (const id of ['__proto__', 'constructor', 'toString']) {
+      e.watchDevice({ deviceId: id, deviceKind: 'smoke', intervalS: 10, loc: P, grid: G1 }, T0);
+      expect(opens(e.onEvent(ev({ type: 'fire_alarm', deviceId: id, grid: { ...G1, grid: id } }), T0))).toHaveLength(1);
+    }
+    expect(opens(e.onTick(T0 + 31 * S))).toHaveLength(3);
+    expect(({} as Record<string, unknown>).lastSeen).toBeUndefined();
+  });
+});
+
+describe('engine properties', () => {
+  it('every matched event lands in exactly one case, and no (grid, rule) opens more than the storm bound per window', () => {
+    const types = ['fire_alarm', 'smoke_alarm', 'gas_alarm', 'ai_detection', 'door_open'];
+    const evArb = fc.record({
+      type: fc.constantFrom(...types),
+      device: fc.integer({ min: 0, max: 30 }),
+      grid: fc.integer({ min: 0, max: 2 }),
+      dm: fc.integer({ min: 0, max: 400 }),
+      dt: fc.integer({ min: 0, max: 20 * S }),
+      label: fc.constantFrom('fire', 'smoke', 'street_vending'),
+    });
+    fc.assert(
+      fc.property(fc.array(evArb, { maxLength: 300 }), (evs) => {
+        const e = new RuleEngine();
+        const opened = new Map<string, number>(); // grid|rule → count within the run (all within one window)
+        let ts = T0;
+        let matched = 0;
+        let landed = 0;
+        for (const x of evs) {
+          ts += x.dt;
+          const camera = x.type === 'ai_detection';
+          const ds = e.onEvent(
+            ev({
+              type: x.type,
+              deviceId: `${camera ? 'cam' : 'dev'}-${x.device}`,
+              deviceKind: camera ? 'camera' : 'smoke',
+              loc: north(x.dm),
+              grid: { ...G1, grid: `12010600100200${x.grid}` },
+              ts,
+              attrs: camera ? { label: x.label, score: 0.9 } : {},
+            }),
+            ts,
+          );
+          if (x.type !== 'door_open') matched++;
+          for (const d of ds) {
+            if (d.kind === 'open_case') {
+              landed++;
+              const k = `${d.grid.grid}|${d.rule}`;
+              opened.set(k, (opened.get(k) ?? 0) + 1);
+            } else if (d.kind === 'add_to_case') landed += d.count;
+          }
+        }
+        expect(landed).toBe(matched);
+        // 300 events × ≤ 20 s stay inside one 600 s storm window only partly, so bound per elapsed window
+        const windows = Math.floor((ts - T0) / (DEFAULT_RULES.storm.windowS * S)) + 1;
+        for (const n of opened.values())
+          expect(n).toBeLessThanOrEqual(DEFAULT_RULES.storm.maxCasesPerGridRule * windows);
+      }),
+      { numRuns: 150 },
+    );
   });
 });

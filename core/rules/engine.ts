@@ -70,7 +70,7 @@ export interface EngineState {
   storm: Record<string, StormBucket>;
   /** `deviceId|rule` → threshold state. */
   thresholds: Record<string, ThresholdState>;
-  /** Watched devices by id (heartbeat). */
+  /** Watched devices (heartbeat), keyed `dev:` + id so that no device id can name an Object member. */
   devices: Record<string, WatchState>;
 }
 
@@ -219,8 +219,8 @@ export class RuleEngine {
 
   /** Watch a device's heartbeat; it counts as heard at `now`. */
   watchDevice(d: WatchedDevice, now: number): void {
-    const prev = this.state.devices[d.deviceId];
-    this.state.devices[d.deviceId] = {
+    const prev = this.state.devices[`dev:${d.deviceId}`];
+    this.state.devices[`dev:${d.deviceId}`] = {
       ...d,
       lastSeen: prev?.lastSeen ?? now,
       lost: prev?.lost ?? false,
@@ -229,13 +229,13 @@ export class RuleEngine {
   }
 
   unwatchDevice(deviceId: string): void {
-    delete this.state.devices[deviceId];
+    delete this.state.devices[`dev:${deviceId}`];
   }
 
   // -------------------------------------------------------------------------------------------------
 
   private heard(deviceId: string, now: number, out: RuleDecision[]): void {
-    const d = this.state.devices[deviceId];
+    const d = this.state.devices[`dev:${deviceId}`];
     if (!d) return;
     d.lastSeen = Math.max(d.lastSeen, now);
     if (d.lost) {

@@ -82,6 +82,9 @@ describe('rules file', () => {
     expect(failure(dup)).toMatchObject({ line: 5 });
     expect(failure('{\n "version": 1,\n "version": 1\n}').line).toBe(3);
     expect(failure('{\n "version": 2\n}').line).toBe(2);
+    const inherited =
+      '{\n "version": 1,\n "events": [\n  { "name": "a", "type": "t", "category": "c", "priority": 1, "fuse": "toString" }\n ]\n}';
+    expect(failure(inherited)).toMatchObject({ line: 4 });
   });
 });
 

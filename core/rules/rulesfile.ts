@@ -204,7 +204,13 @@ export function parseJsonc(text: string): Located {
       skip();
       if (text[pos] !== ':') fail(`expected ":" after "${key}" but found ${describe()}`);
       advance();
-      out[key] = parseValue(childPath);
+      // defineProperty, not assignment: a "__proto__" key must stay a plain member (as in JSON.parse)
+      Object.defineProperty(out, key, {
+        value: parseValue(childPath),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
       skip();
       if (pos >= text.length) unclosed();
       if (text[pos] === ',') {
@@ -348,6 +354,7 @@ export function parseRules(text: string): RuleSet {
   const fusionObj = root.fusion === undefined ? {} : k.obj(root.fusion, 'fusion');
   for (const [g, raw] of Object.entries(fusionObj)) {
     const p = `fusion.${g}`;
+    if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(g)) k.fail(p, 'must be named with letters, digits, - and _');
     const o = k.obj(raw, p);
     k.known(o, ['radiusM', 'windowS', 'raiseTo'], p);
     fusion[g] = {
@@ -358,7 +365,8 @@ export function parseRules(text: string): RuleSet {
   }
   const fuseOf = (o: Record<string, unknown>, p: string): string | undefined => {
     const f = k.optStr(o, 'fuse', p);
-    if (f !== undefined && !(f in fusion)) k.fail(`${p}.fuse`, `names no group of "fusion" ("${f}")`);
+    if (f !== undefined && !Object.prototype.hasOwnProperty.call(fusion, f))
+      k.fail(`${p}.fuse`, `names no group of "fusion" ("${f}")`);
     return f;
   };
 

@@ -112,6 +112,8 @@ export class RulesRunner {
   readonly engine = new RuleEngine(DEFAULT_RULES);
   private readonly keyToCase = new Map<string, string>();
   private readonly caseToKey = new Map<string, string>();
+  /** The decision that opened each engine key's case (to reopen when the case ended behind the engine). */
+  private readonly templates = new Map<string, OpenCaseDecision>();
   private readonly devices = new Map<string, KnownDevice>();
   private pending: RuleDecision[] = [];
   private draining: Promise<void> | null = null;
@@ -134,10 +136,7 @@ export class RulesRunner {
     };
     svc.onCaseEnded((caseId) => {
       const key = this.caseToKey.get(caseId);
-      if (!key) return;
-      this.engine.onCaseClosed(key);
-      this.caseToKey.delete(caseId);
-      this.keyToCase.delete(key);
+      if (key) this.forget(key);
     });
   }
 
@@ -188,11 +187,6 @@ export class RulesRunner {
     this.watcher?.close();
     this.watcher = null;
     await this.idle();
-  }
-
-  /** Resolves when every decision taken so far is written (tests, shutdown). */
-  async idle(): Promise<void> {
-    while (this.draining) await this.draining;
   }
 
   rulesStatus(): RulesStatus {
@@ -282,69 +276,62 @@ export class RulesRunner {
     );
   }
 
-  /** Devices not in the registry copy yet (registered since): load them before their messages are judged. */
-  private async ensureKnown(ids: Iterable<string>): Promise<void> {
-    for (const id of ids) {
-      if (!this.devices.has(id)) {
-        await this.loadDevices();
-        return;
-      }
-    }
-  }
-
   // ---------------------------------------------------------------------------------------------------
   // input (called by ingest after its batch committed; never throws)
 
   onEvents(rows: readonly CommittedEvent[]): void {
     if (this.stopped || rows.length === 0) return;
-    this.run(async () => {
-      await this.ensureKnown(rows.map((r) => r.deviceId));
-      const now = this.svc.now();
-      const out: RuleDecision[] = [];
-      for (const r of rows) {
-        this.watch(r.deviceId, now);
-        const e: RuleEvent = {
-          deviceId: r.deviceId,
-          deviceKind: r.deviceKind,
-          type: r.type,
-          ...(r.severity ? { severity: r.severity as RuleEvent['severity'] } : {}),
-          ts: r.ts.getTime(),
-          loc: r.lng === null || r.lat === null ? null : [r.lng, r.lat],
-          grid: gridRefOf(r.grid),
-          attrs: r.attrs ?? {},
-        };
-        out.push(...this.engine.onEvent(e, now));
-      }
-      return out;
-    });
+    this.run(
+      rows.map((r) => r.deviceId),
+      () => {
+        const now = this.svc.now();
+        const out: RuleDecision[] = [];
+        for (const r of rows) {
+          this.watch(r.deviceId, now);
+          const e: RuleEvent = {
+            deviceId: r.deviceId,
+            deviceKind: r.deviceKind,
+            type: r.type,
+            ...(r.severity ? { severity: r.severity as RuleEvent['severity'] } : {}),
+            ts: r.ts.getTime(),
+            loc: r.lng === null || r.lat === null ? null : [r.lng, r.lat],
+            grid: gridRefOf(r.grid),
+            attrs: r.attrs ?? {},
+          };
+          out.push(...this.engine.onEvent(e, now));
+        }
+        return out;
+      },
+    );
   }
 
   onReadings(rows: readonly CommittedReading[]): void {
     if (this.stopped || rows.length === 0) return;
-    this.run(async () => {
-      await this.ensureKnown(rows.map((r) => r.deviceId));
-      const now = this.svc.now();
-      const out: RuleDecision[] = [];
-      for (const r of rows) {
-        this.watch(r.deviceId, now);
-        const reading: Reading = {
-          deviceId: r.deviceId,
-          deviceKind: r.deviceKind,
-          ts: r.ts.getTime(),
-          metrics: r.metrics,
-          loc: r.lng === null || r.lat === null ? null : [r.lng, r.lat],
-          grid: gridRefOf(r.grid),
-        };
-        out.push(...this.engine.onReading(reading, now));
-      }
-      return out;
-    });
+    this.run(
+      rows.map((r) => r.deviceId),
+      () => {
+        const now = this.svc.now();
+        const out: RuleDecision[] = [];
+        for (const r of rows) {
+          this.watch(r.deviceId, now);
+          const reading: Reading = {
+            deviceId: r.deviceId,
+            deviceKind: r.deviceKind,
+            ts: r.ts.getTime(),
+            metrics: r.metrics,
+            loc: r.lng === null || r.lat === null ? null : [r.lng, r.lat],
+            grid: gridRefOf(r.grid),
+          };
+          out.push(...this.engine.onReading(reading, now));
+        }
+        return out;
+      },
+    );
   }
 
   onDeviceStatus(deviceId: string, online: boolean, at: Date): void {
     if (this.stopped || !online) return;
-    this.run(async () => {
-      await this.ensureKnown([deviceId]);
+    this.run([deviceId], () => {
       this.watch(deviceId, at.getTime());
       // A status message is a sign of life: the engine hears the device through an empty reading.
       return this.engine.onReading(
@@ -357,54 +344,70 @@ export class RulesRunner {
   /** Heartbeat loss and storm-window housekeeping. */
   tick(): void {
     if (this.stopped) return;
-    this.run(async () => this.engine.onTick(this.svc.now()));
+    this.run([], () => this.engine.onTick(this.svc.now()));
   }
 
   // ---------------------------------------------------------------------------------------------------
   // decisions → cases
 
-  /** Judge (in order, after earlier judgements) and queue the decisions. */
-  private judging: Promise<void> = Promise.resolve();
-  private run(judge: () => Promise<RuleDecision[]>): void {
-    this.judging = this.judging
-      .then(judge)
-      .then((ds) => {
-        if (ds.length) {
-          this.pending.push(...ds);
-          this.kick();
-        }
-      })
-      .catch((e) => this.log?.error({ err: e }, 'rule judgement failed'));
-    // idle() must also wait for judgements in flight
-    const j = this.judging;
-    if (!this.draining) {
-      this.draining = j.then(() => this.drain());
+  private backlog: (() => RuleDecision[])[] = [];
+  private judging: Promise<void> | null = null;
+
+  /**
+   * Judge now (the engine is synchronous), in arrival order. Messages of a device not in the registry copy
+   * wait, with everything behind them, until the registry is read again.
+   */
+  private run(deviceIds: string[], judge: () => RuleDecision[]): void {
+    if (!this.judging && deviceIds.every((id) => this.devices.has(id))) {
+      this.accept(judge);
+      return;
     }
+    this.backlog.push(judge);
+    this.judging ??= (async () => {
+      try {
+        await this.loadDevices();
+      } catch (e) {
+        this.log?.warn({ err: (e as Error).message }, 'device registry read failed; judging with what is known');
+      }
+      while (this.backlog.length) this.accept(this.backlog.shift()!);
+      this.judging = null;
+    })();
   }
 
-  private kick(): void {
-    if (this.draining) return;
-    this.draining = this.drain();
-  }
-
-  private async drain(): Promise<void> {
+  private accept(judge: () => RuleDecision[]): void {
+    let ds: RuleDecision[];
     try {
-      for (;;) {
-        await this.judging;
-        if (this.pending.length === 0) break;
-        const batch = coalesceDecisions(this.pending.splice(0));
-        for (const d of batch) {
-          try {
-            await this.handle(d);
-          } catch (e) {
-            this.log?.error({ err: e, decision: d.kind, key: d.key }, 'rule decision failed');
-          }
+      ds = judge();
+    } catch (e) {
+      this.log?.error({ err: e }, 'rule judgement failed');
+      return;
+    }
+    if (ds.length === 0) return;
+    this.pending.push(...ds);
+    this.draining ??= this.drain();
+  }
+
+  /** Write the queued decisions one at a time; a backlog is coalesced (adds per case summed). */
+  private async drain(): Promise<void> {
+    while (this.pending.length) {
+      const batch = coalesceDecisions(this.pending.splice(0));
+      for (const d of batch) {
+        try {
+          await this.handle(d);
+        } catch (e) {
+          this.log?.error({ err: e, decision: d.kind, key: d.key }, 'rule decision failed');
         }
       }
-    } finally {
-      this.draining = null;
     }
-    if (this.pending.length) this.kick();
+    this.draining = null;
+  }
+
+  /** Resolves when every decision taken so far is written (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.judging || this.draining) {
+      await this.judging;
+      await this.draining;
+    }
   }
 
   private async handle(d: RuleDecision): Promise<void> {
@@ -438,22 +441,35 @@ export class RulesRunner {
     }
   }
 
-  private remember(key: string, caseId: string): void {
+  private remember(key: string, caseId: string, d: OpenCaseDecision): void {
     this.keyToCase.set(key, caseId);
     this.caseToKey.set(caseId, key);
+    this.templates.set(key, d);
   }
 
-  /** Run fn on the open case behind an engine key, locked; a key whose case ended is forgotten. */
-  private async onCase(key: string, fn: (tx: CaseTx, s: StoredCase) => Promise<void>): Promise<void> {
+  private forget(key: string): void {
     const id = this.keyToCase.get(key);
-    if (!id) return;
-    await this.svc.transact(async (tx) => {
+    this.engine.onCaseClosed(key);
+    this.keyToCase.delete(key);
+    this.templates.delete(key);
+    if (id) this.caseToKey.delete(id);
+  }
+
+  /**
+   * Run fn on the open case behind an engine key, locked. When that case has ended meanwhile (closed by
+   * another process, or behind our back) the key is forgotten and `false` is returned.
+   */
+  private async onCase(key: string, fn: (tx: CaseTx, s: StoredCase) => Promise<void>): Promise<boolean> {
+    const id = this.keyToCase.get(key);
+    if (!id) return false;
+    return this.svc.transact(async (tx) => {
       const s = await tx.lock(id);
-      if (!s || ['closed', 'rejected', 'merged'].includes(s.case.state)) {
-        this.engine.onCaseClosed(key);
-        return;
-      }
+      if (!s || ['closed', 'rejected', 'merged'].includes(s.case.state)) return false;
       await fn(tx, s);
+      return true;
+    }).then((ok) => {
+      if (!ok) this.forget(key);
+      return ok;
     });
   }
 
@@ -474,9 +490,12 @@ export class RulesRunner {
   }
 
   private async add(d: AddToCaseDecision): Promise<void> {
-    await this.onCase(d.key, async (tx, s) => {
+    const tpl = this.templates.get(d.key);
+    const ok = await this.onCase(d.key, async (tx, s) => {
       await this.addEvents(tx, s, d.count, d.deviceId, d.reason);
     });
+    // The case ended under the engine's feet: these events open a new one, as the engine would have.
+    if (!ok && tpl) await this.open({ ...tpl, eventCount: d.count, ts: d.ts, deviceId: tpl.deviceId });
   }
 
   private async open(d: OpenCaseDecision, retry = true): Promise<void> {
@@ -523,7 +542,7 @@ export class RulesRunner {
         }
         return s.case.id;
       });
-      this.remember(d.key, caseId);
+      this.remember(d.key, caseId, d);
     } catch (e) {
       // Another process opened the case for this key between our check and insert: add to it.
       if (retry && isUniqueViolation(e)) return this.open(d, false);

@@ -1,0 +1,2 @@
+export { EdgeGateway, type GatewayOptions, type LocalMessage } from './gateway.ts';
+export { Outbox, type OutboxEntry } from './outbox.ts';

@@ -1,0 +1,59 @@
+/**
+ * Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2) at /open311/v2/:
+ * `discovery.{json,xml}`, `services.{json,xml}`, `requests.{json,xml}` (GET, and POST with an api_key).
+ * The methods live in ingest/open311/.
+ */
+import type { RequestHandler } from './$types';
+import { getServices } from '$lib/server/platform.ts';
+import { Open311Error, handle, open311Of, readPost } from '../../../../../ingest/open311/index.ts';
+
+export const GET: RequestHandler = async ({ request, params, url }) => {
+  const s = getServices();
+  const api = open311Of(s);
+  return handle(
+    request,
+    params.file,
+    null,
+    ({ name, lang }) => {
+      const q = url.searchParams;
+      switch (name) {
+        case 'discovery':
+          return api.discovery(url.origin, lang);
+        case 'services':
+          return api.services(q, url.hostname, lang);
+        case 'requests':
+          return api.getRequests(q, url.hostname, lang);
+        default:
+          throw new Open311Error(
+            404,
+            lang === 'zh' ? `没有这个资源：${params.file}` : `No such resource: ${params.file}`,
+          );
+      }
+    },
+    s.log,
+  );
+};
+
+export const POST: RequestHandler = async ({ request, params, url }) => {
+  const s = getServices();
+  const api = open311Of(s);
+  return handle(
+    request,
+    params.file,
+    'requests',
+    async ({ lang }) => api.postRequest(await readPost(request, lang), url.hostname, lang),
+    s.log,
+  );
+};
+
+/** CORS preflight for browser clients posting JSON. */
+export const OPTIONS: RequestHandler = () =>
+  new Response(null, {
+    status: 204,
+    headers: {
+      'access-control-allow-origin': '*',
+      'access-control-allow-methods': 'GET, POST, OPTIONS',
+      'access-control-allow-headers': 'content-type, accept-language',
+      'access-control-max-age': '86400',
+    },
+  });
