@@ -15,7 +15,7 @@ import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { seed, type SeedResult } from './seed.ts';
 import { GridService } from './grids/service.ts';
-import { Sessions } from './auth/sessions.ts';
+import { Sessions, tokenFromHeaders } from './auth/sessions.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.ts';
 import { createIngest } from './consumer/index.ts';
 import { registerServices, type Services } from './services.ts';
@@ -23,9 +23,12 @@ import { startSimulator, type Simulator } from './demo/simulator.ts';
 import { getKv } from './store/users.ts';
 import { localBus, mqttBus } from './live/bus.ts';
 import { LiveHub } from './live/hub.ts';
+import { createVideoRelay } from './video/index.ts';
+import { getDevice } from './store/devices.ts';
 import { CaseService } from './cases/service.ts';
 import { RulesRunner } from './cases/rules-runner.ts';
 import { CaseScheduler } from './cases/scheduler.ts';
+import { registerCaseMetrics } from './cases/metrics.ts';
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => boolean;
 
@@ -69,6 +72,21 @@ export async function startPlatform(
     : localBus();
   const sessions = new Sessions(db);
   const live = new LiveHub({ sessions, bus, log: log.child({ tier: 'live' }), registry });
+  // Cameras: one ffmpeg per camera on demand, shared by viewers; states reach the wall over /live.
+  const cameraGrid = new Map<string, string | null>();
+  const video = createVideoRelay({
+    log: log.child({ tier: 'video' }),
+    registry,
+    async getCamera(id) {
+      const d = await getDevice(db, id);
+      if (!d || d.kind !== 'camera' || !d.rtsp) return null;
+      cameraGrid.set(id, d.grid);
+      return { id, rtsp: d.rtsp, transport: 'tcp' };
+    },
+    onState(id, state) {
+      live.publish({ type: 'camera', id, ...state }, { grid: cameraGrid.get(id) ?? '' });
+    },
+  });
   const services: Services = {
     config,
     db,
@@ -80,6 +98,7 @@ export async function startPlatform(
     ingest: null as never,
     bus,
     live,
+    video,
     startedAt,
     ready: false,
     demo: config.demo,
@@ -89,6 +108,7 @@ export async function startPlatform(
   // Cases: the service (web tier's CasePort), the rules runner fed by ingest after each commit, the timers.
   const cases = new CaseService({ db, grids, live, log: log.child({ tier: 'cases' }) });
   await cases.init();
+  registerCaseMetrics(registry, db);
   const rules = new RulesRunner(cases, { rulesPath: path.join(config.dataDir, 'rules.json'), log: log.child({ tier: 'rules' }) });
   await rules.start();
   const scheduler = new CaseScheduler(cases, log.child({ tier: 'timers' }));
@@ -130,6 +150,26 @@ export async function startPlatform(
   const { handler } = (await import(pathToFileURL(handlerPath).href)) as { handler: NodeHandler };
 
   const upgrades: UpgradeHandler[] = [
+    (req, socket, head, url) => {
+      const m = /^\/video\/([A-Za-z0-9._-]{1,64})$/.exec(url.pathname);
+      if (!m) return false;
+      // Authenticated and scoped like every other request: the camera must lie in the user's grid scope.
+      (async () => {
+        const token =
+          tokenFromHeaders({ cookie: req.headers.cookie, authorization: req.headers.authorization }) ?? url.searchParams.get('token');
+        const user = await sessions.user(token);
+        if (!user) return socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        const cam = await getDevice(db, m[1]);
+        const scope = user.role === 'admin' ? null : user.scopeGrid;
+        if (!cam || cam.kind !== 'camera' || (scope !== null && !(cam.grid ?? '').startsWith(scope)))
+          return socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        video.handleUpgrade(req, socket, head, m[1], url.searchParams);
+      })().catch((e) => {
+        log.error({ err: e }, 'video upgrade failed');
+        socket.destroy();
+      });
+      return true;
+    },
     (req, socket, head, url) => {
       if (url.pathname !== '/live') return false;
       live.handleUpgrade(req, socket, head, url).catch((e) => {
@@ -211,6 +251,7 @@ export async function startPlatform(
         const httpClosed = new Promise<void>((r) => http.close(() => r()));
         for (const stop of services.onStop) await stop().catch((e) => log.error({ err: e }, 'stop hook'));
         await services.ingest.stop().catch((e) => log.error({ err: e }, 'ingest stop'));
+        await video.close().catch((e) => log.error({ err: e }, 'video close'));
         await live.close();
         await bus.close().catch(() => {});
         await broker?.close().catch((e) => log.error({ err: e }, 'broker close'));

@@ -13,6 +13,7 @@ import type { IngestPipeline } from './consumer/index.ts';
 import type { DbFeatures } from './store/migrate.ts';
 import type { Bus } from './live/bus.ts';
 import type { LiveHub } from './live/hub.ts';
+import type { VideoRelay } from './video/index.ts';
 
 export interface Services {
   config: Config;
@@ -25,6 +26,7 @@ export interface Services {
   ingest: IngestPipeline;
   bus: Bus;
   live: LiveHub;
+  video: VideoRelay;
   startedAt: number;
   ready: boolean;
   demo: boolean;

@@ -1,8 +1,11 @@
 import type { Handle, HandleServerError } from '@sveltejs/kit';
 import { tokenFromHeaders } from '../ingest/auth/sessions.ts';
 import { getServices } from '$lib/server/platform.ts';
+import { csrfRefusal } from '$lib/server/csrf.ts';
 
 export const handle: Handle = async ({ event, resolve }) => {
+  const refused = csrfRefusal(event.request, event.url);
+  if (refused) return refused;
   const s = getServices();
   const token = tokenFromHeaders({
     cookie: event.request.headers.get('cookie') ?? undefined,

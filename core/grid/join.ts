@@ -315,87 +315,121 @@ export class GridIndex {
     const edgeGrid = new Int32Array(nE);
     for (let o = 0; o < n; o++) for (let k = gEdge[o]; k < gEdge[o + 1]; k += 4) edgeGrid[k >> 2] = o;
 
-    // 5. Cells, row by row.
+    // 5. Cells inside each grid that its own edges do not touch: scan each grid's rows of cells; a
+    //    run of such cells is wholly inside or wholly outside the grid (one exact test decides).
+    //    An untouched cell inside a grid is answered by it (the lowest ordinal first); a touched cell
+    //    inside another grid (possible only where grids overlap) gets that grid as a covering candidate.
     const cellVal = new Int32Array(nCells).fill(-1);
+    const covering = new Map<number, number[]>();
+    let mark = new Uint8Array(256);
+    for (let o = 0; o < n; o++) {
+      const i0 = Math.max(0, Math.floor((gBox[o * 4] - X0) / cw));
+      const i1 = Math.min(nx - 1, Math.floor((gBox[o * 4 + 2] - X0) / cw));
+      const j0 = Math.max(0, Math.floor((gBox[o * 4 + 1] - Y0) / ch));
+      const j1 = Math.min(ny - 1, Math.floor((gBox[o * 4 + 3] - Y0) / ch));
+      const w = i1 - i0 + 1, h = j1 - j0 + 1;
+      if (w * h > mark.length) mark = new Uint8Array(Math.max(w * h, mark.length * 2));
+      mark.fill(0, 0, w * h);
+      for (let k = gEdge[o]; k < gEdge[o + 1]; k += 4) {
+        eachCellOfEdge(k, (c) => {
+          const ci = (c % nx) - i0, cj = ((c / nx) | 0) - j0;
+          if (ci >= 0 && ci < w && cj >= 0 && cj < h) mark[cj * w + ci] = 1;
+        });
+      }
+      for (let j = 0; j < h; j++) {
+        let inside = false;
+        let inRun = false;
+        for (let i = 0; i < w; i++) {
+          if (mark[j * w + i]) {
+            inRun = false;
+            continue;
+          }
+          if (!inRun) {
+            inRun = true;
+            inside = crossingOdd(edges, gEdge[o], gEdge[o + 1], X0 + (i0 + i + 0.5) * cw, Y0 + (j0 + j + 0.5) * ch);
+          }
+          if (!inside) continue;
+          const c = (j0 + j) * nx + i0 + i;
+          if (cellCount[c] === cellCount[c + 1]) {
+            if (cellVal[c] < 0) cellVal[c] = o;
+          } else {
+            let list = covering.get(c);
+            if (!list) covering.set(c, (list = []));
+            list.push(o);
+          }
+        }
+      }
+    }
+
+    // 6. Boundary cells, row by row: candidates in ascending ordinal, each with its edges in the row.
     const rowEdges = new F64(rowCount[ny] * 4 + 4);
     const candStart = new I32(1024);
     const cand = new I32(4096);
     const rowStart = new Int32Array(n).fill(-1); // (row, grid) → start in rowEdges (doubles)
     const rowLen = new Int32Array(n);
     const touched: number[] = [];
-    const pipFull = (o: number, x: number, y: number): boolean => crossingOdd(edges, gEdge[o], gEdge[o + 1], x, y);
-    const coverOf = (x: number, y: number): number => {
-      const hits = tree.search(x, y, x, y);
-      hits.sort((a, b) => a - b);
-      for (const o of hits) if (o < n && pipFull(o, x, y)) return o;
-      return -1;
-    };
-    const eMaxX = (k: number): number => Math.max(edges[k], edges[k + 2]);
+    const eMaxX = (k: number): number => (edges[k] > edges[k + 2] ? edges[k] : edges[k + 2]);
     let clean = 0;
     for (let j = 0; j < ny; j++) {
-      // This row's edges, grouped by grid, each group sorted by east end, descending.
+      // This row's edges, grouped by grid, each group sorted by east end, descending (insertion sort).
       const a = rowCount[j], b = rowCount[j + 1];
       let s = a;
       while (s < b) {
         const o = edgeGrid[rowEdgeIdx[s] >> 2];
         let t = s;
         while (t < b && edgeGrid[rowEdgeIdx[t] >> 2] === o) t++;
-        const group = Array.from(rowEdgeIdx.subarray(s, t)).sort((p, q) => eMaxX(q) - eMaxX(p));
+        for (let p = s + 1; p < t; p++) {
+          const k = rowEdgeIdx[p], mx = eMaxX(k);
+          let q = p - 1;
+          while (q >= s && eMaxX(rowEdgeIdx[q]) < mx) {
+            rowEdgeIdx[q + 1] = rowEdgeIdx[q];
+            q--;
+          }
+          rowEdgeIdx[q + 1] = k;
+        }
         rowStart[o] = rowEdges.n;
-        rowLen[o] = group.length;
+        rowLen[o] = t - s;
         touched.push(o);
-        for (const k of group) rowEdges.push4(edges[k], edges[k + 1], edges[k + 2], edges[k + 3]);
+        for (let p = s; p < t; p++) {
+          const k = rowEdgeIdx[p];
+          rowEdges.push4(edges[k], edges[k + 1], edges[k + 2], edges[k + 3]);
+        }
         s = t;
       }
-      const cy = Y0 + (j + 0.5) * ch;
-      let runVal = -2; // answer of the current run of clean cells; -2: no run
       for (let i = 0; i < nx; i++) {
         const c = j * nx + i;
         const g0 = cellCount[c], g1 = cellCount[c + 1];
         if (g0 === g1) {
-          if (runVal === -2) runVal = coverOf(X0 + (i + 0.5) * cw, cy);
-          cellVal[c] = runVal;
           clean++;
           continue;
         }
-        runVal = -2;
         const cellX0 = X0 + i * cw - px;
-        const list: number[] = [];
+        const cov = covering.get(c);
+        cellVal[c] = -2 - candStart.n;
+        candStart.push(cand.n);
         let prev = -1;
-        for (let q = g0; q < g1; q++) {
-          const o = cellGrids[q];
+        let ci = 0;
+        for (let q = g0; q <= g1; q++) {
+          const o = q < g1 ? cellGrids[q] : 0x7fffffff;
           if (o === prev) continue;
+          // Covering grids (rare) merge in, in ordinal order.
+          while (cov && ci < cov.length && cov[ci] < o) {
+            cand.push(cov[ci++]);
+            cand.push(0);
+            cand.push(-1);
+          }
+          if (q === g1) break;
           prev = o;
           const st = rowStart[o];
           let cnt = 0;
           if (st >= 0) {
             const len = rowLen[o];
-            while (cnt < len && Math.max(rowEdges.a[st + cnt * 4], rowEdges.a[st + cnt * 4 + 2]) >= cellX0) cnt++;
+            const ra = rowEdges.a;
+            while (cnt < len && (ra[st + cnt * 4] >= cellX0 || ra[st + cnt * 4 + 2] >= cellX0)) cnt++;
           }
-          list.push(o, st < 0 ? 0 : st, cnt);
-        }
-        // A grid whose edges miss this cell but which covers it (only where grids overlap).
-        const cx0 = X0 + i * cw - px, cx1 = X0 + (i + 1) * cw + px;
-        const ry0 = Y0 + j * ch - py, ry1 = Y0 + (j + 1) * ch + py;
-        const hits = tree.search(cx0, ry0, cx1, ry1);
-        if (hits.length > 1) {
-          for (const o of hits) {
-            if (o >= n || gBox[o * 4] > cx0 || gBox[o * 4 + 1] > ry0 || gBox[o * 4 + 2] < cx1 || gBox[o * 4 + 3] < ry1) continue;
-            let listed = false;
-            for (let q = 0; q < list.length; q += 3) if (list[q] === o) listed = true;
-            if (!listed && pipFull(o, X0 + (i + 0.5) * cw, cy)) list.push(o, 0, -1);
-          }
-        }
-        // Ascending ordinal: the lowest ordinal wins where grids overlap.
-        const triples: number[][] = [];
-        for (let q = 0; q < list.length; q += 3) triples.push([list[q], list[q + 1], list[q + 2]]);
-        triples.sort((p, q) => p[0] - q[0]);
-        cellVal[c] = -2 - candStart.n;
-        candStart.push(cand.n);
-        for (const t of triples) {
-          cand.push(t[0]);
-          cand.push(t[1]);
-          cand.push(t[2]);
+          cand.push(o);
+          cand.push(st < 0 ? 0 : st);
+          cand.push(cnt);
         }
       }
       for (const o of touched) rowStart[o] = -1;

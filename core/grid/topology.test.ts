@@ -19,7 +19,7 @@ describe('validateTopology', () => {
     const r = validateTopology(fs);
     expect(r.problems).toEqual([]);
     expect(r.ok).toBe(true);
-    expect(performance.now() - t0).toBeLessThan(3000);
+    expect(performance.now() - t0).toBeLessThan(6000); // ~0.4 s quiet
   });
 
   it('finds a ring touching itself, a spike, and crossing rings', () => {

@@ -96,7 +96,7 @@ export const DEFAULT_RULES_TEXT = `// OneGrid rules file (JSON with comments). C
 // ---------------------------------------------------------------------------------------------------
 // a JSON-with-comments parser that remembers where each value was
 
-interface Located {
+export interface Located {
   value: unknown;
   /** path ("events[0].priority") → line (1-based) of the member's key or the element's value. */
   lines: Map<string, number>;
@@ -346,6 +346,7 @@ export function parseRules(text: string): RuleSet {
   const uniqueName = (o: Record<string, unknown>, path: string): string => {
     const n = k.str(o, 'name', path);
     if (names.has(n)) k.fail(`${path}.name`, `"${n}" is used by another rule`);
+    if (n === 'heartbeat') k.fail(`${path}.name`, '"heartbeat" is reserved for the heartbeat rule');
     names.add(n);
     return n;
   };

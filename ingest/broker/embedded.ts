@@ -29,7 +29,9 @@ export async function startEmbeddedBroker(opts: {
   aedes.on('connectionError', (client, err) =>
     opts.log.debug({ client: client?.id, err: err.message }, 'mqtt connection error'),
   );
-  const tcp: Server = createServer(aedes.handle);
+  // No Nagle: PUBACKs are small writes sent after a commit; with Nagle and the peer's delayed ACK each could
+  // wait up to ~40 ms (RFC 896 / RFC 1122 §4.2.3.2), which is most of a 50 ms p99 budget.
+  const tcp: Server = createServer({ noDelay: true }, aedes.handle);
   await new Promise<void>((resolve, reject) => {
     tcp.once('error', reject);
     tcp.listen(opts.port, opts.host, () => resolve());
@@ -49,8 +51,11 @@ export async function startEmbeddedBroker(opts: {
     },
     async close() {
       for (const c of wss.clients) c.terminate();
-      await new Promise<void>((r) => tcp.close(() => r()));
+      // net.Server#close waits for open connections to end, and aedes#close is what ends them: stop
+      // listening first, close aedes (it disconnects every client), then wait for the server.
+      const listening = new Promise<void>((r) => tcp.close(() => r()));
       await new Promise<void>((r) => aedes.close(() => r()));
+      await listening;
     },
   };
 }

@@ -6,3 +6,4 @@ export { CaseScheduler, SCHEDULER_DEFAULTS, type SchedulerOptions } from './sche
 export { CameraIndex } from './cameras.ts';
 export { DepartmentDirectory } from './departments.ts';
 export { caseStatsFor, narrowScope, type ScopedStats } from './stats.ts';
+export { registerCaseMetrics } from './metrics.ts';

@@ -36,7 +36,7 @@ import {
   type RuleSet,
 } from '../../core/rules/index.ts';
 import { deadlineFor } from '../../core/cases/sla.ts';
-import type { GridRef } from '../../core/cases/types.ts';
+import type { CaseAction, GridRef } from '../../core/cases/types.ts';
 import { isDomainError } from '../../core/errors.ts';
 import type { Logger } from '../log.ts';
 import { listDevices } from '../store/devices.ts';
@@ -410,7 +410,7 @@ export class RulesRunner {
     }
   }
 
-  private async handle(d: RuleDecision): Promise<void> {
+  private async handle(d: RuleDecision): Promise<unknown> {
     switch (d.kind) {
       case 'open_case':
         return this.open(d);
@@ -510,7 +510,21 @@ export class RulesRunner {
         const isCamera = this.devices.get(d.deviceId)?.kind === 'camera';
         const near = this.svc.cameras.near(d.location, d.linkCamerasRadiusM);
         const linked = isCamera && !near.includes(d.deviceId) ? [d.deviceId, ...near] : near;
-        let s = await tx.create(
+        const then: { action: CaseAction; actor: typeof SYSTEM_ACTOR }[] = [];
+        if (d.autoRegister || d.autoDispatch) {
+          then.push({
+            action: { action: 'register', category: d.category, priority: d.priority, note: `rule ${d.rule}` },
+            actor: SYSTEM_ACTOR,
+          });
+        }
+        if (d.autoDispatch) {
+          const department = this.svc.departments.resolve(d.autoDispatch, d.category);
+          then.push({
+            action: { action: 'dispatch', to: { kind: 'department', id: department }, note: `rule ${d.rule}` },
+            actor: SYSTEM_ACTOR,
+          });
+        }
+        const s = await tx.create(
           {
             title: d.title,
             category: d.category,
@@ -523,23 +537,8 @@ export class RulesRunner {
             attributes: { rule: d.rule, deviceId: d.deviceId },
           },
           SYSTEM_ACTOR,
-          { ruleKey },
+          { ruleKey, then },
         );
-        if (d.autoRegister || d.autoDispatch) {
-          s = await tx.apply(
-            s,
-            { action: 'register', category: d.category, priority: d.priority, note: `rule ${d.rule}` },
-            SYSTEM_ACTOR,
-          );
-        }
-        if (d.autoDispatch) {
-          const department = this.svc.departments.resolve(d.autoDispatch, d.category);
-          s = await tx.apply(
-            s,
-            { action: 'dispatch', to: { kind: 'department', id: department }, note: `rule ${d.rule}` },
-            SYSTEM_ACTOR,
-          );
-        }
         return s.case.id;
       });
       this.remember(d.key, caseId, d);

@@ -39,6 +39,7 @@ import type { Db, Queryable } from '../store/db.ts';
 import {
   ALL_SCOPE,
   appendTrail,
+  appendTrailMany,
   getCase,
   getCaseByCode,
   insertCase,
@@ -98,32 +99,44 @@ export class CaseTx {
     return lockOpenCaseByRuleKey(this.q, ruleKey);
   }
 
-  /** A new case (state `reported`) with its intake trail entry. */
+  /**
+   * A new case (state `reported`) with its intake trail entry; `then` applies further actions (e.g. a rule's
+   * register and dispatch) before the row is written, so the case is inserted once, already in its final
+   * state, with all its trail entries in one statement.
+   */
   async create(
     input: CaseInput & { address?: string | null; mediaUrl?: string | null; attributes?: Record<string, unknown> | null },
     actor: Actor,
-    opts: { ruleKey?: string | null; reporter?: unknown } = {},
+    opts: { ruleKey?: string | null; reporter?: unknown; then?: { action: CaseAction; actor: Actor }[] } = {},
   ): Promise<StoredCase> {
     const now = this.svc.now();
     const day = formatCaseCode(now, 0).slice(3, 11);
     const n = await nextCaseNumber(this.q, day);
     const { address, mediaUrl, attributes, ...core } = input;
     const made = newCase(core, now, { id: this.svc.newId(), code: formatCaseCode(now, n) }, actor);
-    const c: CaseRecord = { ...made.case };
+    let c: CaseRecord = { ...made.case };
     if (address) c.address = address;
     if (mediaUrl) c.mediaUrl = mediaUrl;
     if (attributes && Object.keys(attributes).length) c.attributes = attributes;
-    const entry = sealEntry(undefined, made.trail, sha256Hex);
+    const entries = [sealEntry(undefined, made.trail, sha256Hex)];
+    let lastAction = 'intake';
+    for (const step of opts.then ?? []) {
+      const r = applyAction(c, step.action, step.actor, now, { deadlines: this.svc.deadlines });
+      c = r.case as CaseRecord;
+      entries.push(sealEntry(entries[entries.length - 1], r.trail, sha256Hex));
+      lastAction = step.action.action;
+    }
+    const head = entries[entries.length - 1];
     await insertCase(this.q, c, {
       ruleKey: opts.ruleKey ?? null,
       reporter: opts.reporter,
       nextTimerAt: nextTimerAt(c),
-      trailSeq: entry.seq,
-      trailHead: entry.hash,
+      trailSeq: head.seq,
+      trailHead: head.hash,
     });
-    await appendTrail(this.q, entry);
-    const stored: StoredCase = { case: c, ruleKey: opts.ruleKey ?? null, trailSeq: entry.seq, trailHead: entry.hash };
-    this.changes.push({ c, action: 'intake', ruleKey: stored.ruleKey });
+    await appendTrailMany(this.q, entries);
+    const stored: StoredCase = { case: c, ruleKey: opts.ruleKey ?? null, trailSeq: head.seq, trailHead: head.hash };
+    this.changes.push({ c, action: lastAction, ruleKey: stored.ruleKey });
     return stored;
   }
 

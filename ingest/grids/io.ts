@@ -75,6 +75,35 @@ function formatOfPath(path: string): GridFormat | null {
   return null;
 }
 
+/**
+ * A zip ends with its central directory (the End Of Central Directory record, "PK\5\6", within the
+ * last 64 KiB + 22 bytes). shpjs never settles on a truncated or garbage zip, so look first.
+ */
+function hasZipDirectory(buf: Uint8Array): boolean {
+  const stop = Math.max(0, buf.length - 65557);
+  for (let i = buf.length - 22; i >= stop; i--) {
+    if (buf[i] === 0x50 && buf[i + 1] === 0x4b && buf[i + 2] === 0x05 && buf[i + 3] === 0x06) return true;
+  }
+  return false;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+    timer.unref();
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+/** A KML MultiGeometry of polygons arrives as a GeometryCollection: make it the MultiPolygon it is. */
+function polygonal(g: Geometry | null): Geometry | null {
+  if (g?.type !== 'GeometryCollection') return g;
+  const parts = g.geometries.flatMap((x) => (x.type === 'Polygon' ? [x.coordinates] : x.type === 'MultiPolygon' ? x.coordinates : [null]));
+  if (parts.length === 0 || parts.some((p) => p === null)) return g;
+  return { type: 'MultiPolygon', coordinates: parts as Polygon['coordinates'][] };
+}
+
 /** Read features out of a buffer of the given format (no conversion, no validation). */
 export async function parseGrids(buf: Uint8Array, format: GridFormat): Promise<Feature[]> {
   if (format === 'geojson') {
@@ -99,9 +128,10 @@ export async function parseGrids(buf: Uint8Array, format: GridFormat): Promise<F
     }
     return kmlToGeoJSON(doc).features as Feature[];
   }
+  if (!hasZipDirectory(buf)) throw new DomainError('bad_request', 'the Shapefile zip is not a complete zip file');
   let out;
   try {
-    out = await shp(buf);
+    out = await withTimeout(shp(buf), 60_000, 'reading the Shapefile zip took too long');
   } catch (e) {
     throw new DomainError('bad_request', `the Shapefile zip does not parse: ${(e as Error).message}`);
   }
@@ -128,7 +158,7 @@ function normalise(f: Feature, profile: CodeProfile): Feature {
   }
   if (props.sample === 'true' || props.sample === 'T') props.sample = true;
   if (props.sample === 'false' || props.sample === 'F') props.sample = false;
-  return { type: 'Feature', properties: props, geometry: f.geometry };
+  return { type: 'Feature', properties: props, geometry: polygonal(f.geometry) as Geometry };
 }
 
 /**
@@ -201,6 +231,9 @@ export async function exportGrids(
       type: 'FeatureCollection',
       features: fc.features.map((f) => ({
         ...f,
+        // One layer: shp-write names the Polygon and the MultiPolygon layers alike (both POLYGON), so a
+        // mixed set would lose one of them; every grid goes in as a MultiPolygon.
+        geometry: f.geometry?.type === 'Polygon' ? { type: 'MultiPolygon', coordinates: [f.geometry.coordinates] } : f.geometry,
         properties: Object.fromEntries(
           Object.entries(f.properties ?? {}).map(([k, v]) => [k, v === null || v === undefined ? '' : dbfText(v)]),
         ),

@@ -4,7 +4,7 @@
  * 404 for what does not exist, 403 for a missing or wrong api_key, 400 for anything else the request
  * cannot do; the body is a list of `{code, description}` (code = the HTTP status).
  */
-import { isDomainError } from '../../core/errors.ts';
+import type { DomainError } from '../../core/errors.ts';
 import type { Case } from '../../core/cases/types.ts';
 import type { CaseFilter, CasePort, IntakeInput } from '../cases/port.ts';
 import { SYSTEM_ACTOR } from '../cases/port.ts';
@@ -162,8 +162,7 @@ export class Open311Api {
     this.jurisdiction(q.get('jurisdiction_id'), host, lang);
     if (!code) throw new Open311Error(400, zhen(lang, '缺少 service_code', 'service_code was not provided'));
     const def = serviceDefinition(code, lang);
-    if (!def)
-      throw new Open311Error(404, zhen(lang, `service_code ${code} 不存在`, `service_code ${code} not found`));
+    if (!def) throw new Open311Error(404, zhen(lang, `service_code ${code} 不存在`, `service_code ${code} not found`));
     return { status: 200, root: 'service_definition', body: def };
   }
 
@@ -193,7 +192,11 @@ export class Open311Api {
     if (!keyId)
       throw new Open311Error(
         403,
-        zhen(lang, 'api_key 无效或已吊销，无法提交服务请求。', "Invalid api_key received -- can't proceed with create_request."),
+        zhen(
+          lang,
+          'api_key 无效或已吊销，无法提交服务请求。',
+          "Invalid api_key received -- can't proceed with create_request.",
+        ),
       );
 
     // 2. Jurisdiction and service.
@@ -239,11 +242,7 @@ export class Open311Api {
         );
       else if (district && j.district !== district.code)
         errors.push(
-          zhen(
-            lang,
-            `该位置不在辖区 ${district.code} 内。`,
-            `This location is not in jurisdiction ${district.code}.`,
-          ),
+          zhen(lang, `该位置不在辖区 ${district.code} 内。`, `This location is not in jurisdiction ${district.code}.`),
         );
     }
 
@@ -251,7 +250,11 @@ export class Open311Api {
     const description = clean(get('description'));
     if (description !== undefined && description.length > MAX_DESCRIPTION)
       errors.push(
-        zhen(lang, `description 不能超过 ${MAX_DESCRIPTION} 个字符。`, `description is limited to ${MAX_DESCRIPTION} characters.`),
+        zhen(
+          lang,
+          `description 不能超过 ${MAX_DESCRIPTION} 个字符。`,
+          `description is limited to ${MAX_DESCRIPTION} characters.`,
+        ),
       );
     const addressString = clean(get('address_string'));
     const mediaUrl = get('media_url')?.trim();
@@ -359,7 +362,11 @@ export class Open311Api {
       if (ids.length > MAX_RESULTS)
         throw new Open311Error(
           400,
-          zhen(lang, `一次最多查询 ${MAX_RESULTS} 个 service_request_id。`, `At most ${MAX_RESULTS} service_request_id at once.`),
+          zhen(
+            lang,
+            `一次最多查询 ${MAX_RESULTS} 个 service_request_id。`,
+            `At most ${MAX_RESULTS} service_request_id at once.`,
+          ),
         );
       const found: CaseDoc[] = [];
       for (const id of ids) {
@@ -376,7 +383,11 @@ export class Open311Api {
       const t = parseW3cDatetime(v);
       if (t === null)
         errors.push(
-          zhen(lang, `${k} 必须是 w3 时间格式，如 2010-01-01T00:00:00Z。`, `${k} must use w3 format, e.g. 2010-01-01T00:00:00Z.`),
+          zhen(
+            lang,
+            `${k} 必须是 w3 时间格式，如 2010-01-01T00:00:00Z。`,
+            `${k} must use w3 format, e.g. 2010-01-01T00:00:00Z.`,
+          ),
         );
       return t;
     };
@@ -385,7 +396,9 @@ export class Open311Api {
     const statuses = list('status');
     for (const s of statuses)
       if (s !== 'open' && s !== 'closed')
-        errors.push(zhen(lang, `status 只能是 open 或 closed（收到 ${s}）。`, `status must be open or closed (got ${s}).`));
+        errors.push(
+          zhen(lang, `status 只能是 open 或 closed（收到 ${s}）。`, `status must be open or closed (got ${s}).`),
+        );
     const codes = [...new Set(list('service_code'))];
     for (const c of codes)
       if (!isService(c)) errors.push(zhen(lang, `service_code ${c} 不存在。`, `service_code ${c} not found.`));
@@ -402,7 +415,11 @@ export class Open311Api {
     if (end! - start! > WINDOW_MS)
       throw new Open311Error(
         400,
-        zhen(lang, 'start_date 与 end_date 的跨度不能超过 90 天。', 'start_date to end_date may not span more than 90 days.'),
+        zhen(
+          lang,
+          'start_date 与 end_date 的跨度不能超过 90 天。',
+          'start_date to end_date may not span more than 90 days.',
+        ),
       );
 
     const wanted = new Set(statuses);
@@ -436,7 +453,8 @@ export class Open311Api {
         for (const c of page.cases as CaseDoc[]) {
           if (c.source !== 'citizen' || (code && c.category !== code) || !states.includes(c.state)) continue;
           if (c.createdAt < from || c.createdAt >= to) continue;
-          if (district && !(c.grid.district === district.code || (c.grid.grid ?? '').startsWith(district.code))) continue;
+          if (district && !(c.grid.district === district.code || (c.grid.grid ?? '').startsWith(district.code)))
+            continue;
           if (!byId.has(c.id)) {
             byId.set(c.id, c);
             got++;
@@ -457,10 +475,7 @@ export class Open311Api {
     if (!id) throw new Open311Error(400, zhen(lang, '缺少 service_request_id', 'service_request_id was not provided'));
     const c = await this.findRequest(cases, id, district, lang);
     if (!c)
-      throw new Open311Error(
-        404,
-        zhen(lang, `service_request_id ${id} 不存在`, `service_request_id ${id} not found`),
-      );
+      throw new Open311Error(404, zhen(lang, `service_request_id ${id} 不存在`, `service_request_id ${id} not found`));
     return { status: 200, root: 'service_requests', body: await this.render([c], cases, lang) };
   }
 
@@ -496,7 +511,7 @@ export class Open311Api {
     try {
       c = (await cases.getByCode(code, SYSTEM_ACTOR)) as CaseDoc;
     } catch (e) {
-      if (isDomainError(e) && (e.code === 'not_found' || e.code === 'outside_scope' || e.code === 'invalid_code'))
+      if (isDomainErrorLike(e) && (e.code === 'not_found' || e.code === 'outside_scope' || e.code === 'invalid_code'))
         return null;
       throw this.fromDomain(e, lang);
     }
@@ -555,13 +570,27 @@ export class Open311Api {
   /** A case-service error as an Open311 error: not found → 404, a refused input → 400, else rethrown. */
   private fromDomain(e: unknown, lang: Lang): unknown {
     if (e instanceof Open311Error) return e;
-    if (isDomainError(e)) {
+    if (isDomainErrorLike(e)) {
       if (e.code === 'not_found') return new Open311Error(404, e.message);
       if (e.status >= 400 && e.status < 500 && e.code !== 'unauthorized' && e.code !== 'forbidden')
         return new Open311Error(400, e.message || zhen(lang, '请求无法处理。', 'The request could not be processed.'));
     }
     return e;
   }
+}
+
+/**
+ * A DomainError from the case service. Checked by shape, not `instanceof`: the web bundle carries its own
+ * copy of core/errors.ts, so an error thrown by the platform process's case service is not an instance of
+ * the bundle's DomainError class.
+ */
+export function isDomainErrorLike(e: unknown): e is DomainError {
+  return (
+    e instanceof Error &&
+    e.name === 'DomainError' &&
+    typeof (e as { code?: unknown }).code === 'string' &&
+    typeof (e as { status?: unknown }).status === 'number'
+  );
 }
 
 function strictNumber(s: string): number | null {

@@ -231,7 +231,9 @@ export function fakeDeps(cases: FakeCases | undefined, store: MemoryStore, now =
     grids: {
       // Inside: lng 117..118, lat 39..40.
       join: (lng, lat) =>
-        lng >= 117 && lng < 118 && lat >= 39 && lat < 40 ? { district: DISTRICT, grid: GRID } : { district: null, grid: null },
+        lng >= 117 && lng < 118 && lat >= 39 && lat < 40
+          ? { district: DISTRICT, grid: GRID }
+          : { district: null, grid: null },
       name: (code) => GRID_NAMES[code] ?? null,
       districts: () => [{ code: DISTRICT, name: '示范区' }],
     },

@@ -24,6 +24,21 @@ export function splitFormat(file: string): { name: string; format: Format | null
   return { name: file.slice(0, i), format: ext === 'json' || ext === 'xml' ? ext : null, ext };
 }
 
+/**
+ * The origin clients reach us at, for the URLs in discovery. adapter-node takes it from ORIGIN (or
+ * PROTOCOL_HEADER/HOST_HEADER) and otherwise assumes https; the platform serves plain HTTP, so without
+ * those the scheme is http unless a proxy says X-Forwarded-Proto.
+ */
+export function publicOrigin(request: Request, url: URL): string {
+  if (process.env.ORIGIN || process.env.PROTOCOL_HEADER) return url.origin;
+  const h = request.headers;
+  const first = (v: string | null) => (v ?? '').split(',')[0].trim();
+  const proto = first(h.get('x-forwarded-proto')).toLowerCase();
+  const scheme = proto === 'https' || proto === 'http' ? proto : 'http';
+  const host = first(h.get('x-forwarded-host')) || h.get('host') || url.host;
+  return `${scheme}://${host}`;
+}
+
 export function langOf(request: Request): Lang {
   return pickLang(request.headers.get('accept-language'));
 }
@@ -82,11 +97,7 @@ export async function handle(
   } catch (e) {
     if (e instanceof Open311Error) return renderError(format, e, lang);
     log?.error({ err: e, path: new URL(request.url).pathname }, 'open311: unexpected error');
-    return renderError(
-      format,
-      new Open311Error(500, lang === 'zh' ? '服务器内部错误。' : 'Internal error.'),
-      lang,
-    );
+    return renderError(format, new Open311Error(500, lang === 'zh' ? '服务器内部错误。' : 'Internal error.'), lang);
   }
 }
 
@@ -97,7 +108,9 @@ export async function readPost(request: Request, lang: Lang): Promise<PostInput>
   const tooBig = () =>
     new Open311Error(
       400,
-      lang === 'zh' ? `请求体不能超过 ${MAX_BODY_BYTES} 字节。` : `The request body is limited to ${MAX_BODY_BYTES} bytes.`,
+      lang === 'zh'
+        ? `请求体不能超过 ${MAX_BODY_BYTES} 字节。`
+        : `The request body is limited to ${MAX_BODY_BYTES} bytes.`,
     );
   if (len > MAX_BODY_BYTES) throw tooBig();
   const pairs: [string, string][] = [];
@@ -161,7 +174,8 @@ export function collect(pairs: [string, string][], attributes: Record<string, st
     if (m) {
       const code = m[1];
       const prev = attrs[code];
-      if (m[2] || prev !== undefined) attrs[code] = [...(prev === undefined ? [] : Array.isArray(prev) ? prev : [prev]), v];
+      if (m[2] || prev !== undefined)
+        attrs[code] = [...(prev === undefined ? [] : Array.isArray(prev) ? prev : [prev]), v];
       else attrs[code] = v;
     } else fields[k] = v;
   }

@@ -19,10 +19,20 @@ import { serviceName, w3 } from './services.ts';
 import type { RequestRow } from './store.ts';
 
 /** The case as the case service stores it: core's record plus the intake extras. */
-export type CaseDoc = Case & { address?: string | null; mediaUrl?: string | null; attributes?: Record<string, unknown> | null };
+export type CaseDoc = Case & {
+  address?: string | null;
+  mediaUrl?: string | null;
+  attributes?: Record<string, unknown> | null;
+};
 
 export const CLOSED_STATES: readonly CaseState[] = ['closed', 'rejected', 'merged'];
-export const OPEN_REQUEST_STATES: readonly CaseState[] = ['reported', 'registered', 'dispatched', 'in_progress', 'handled'];
+export const OPEN_REQUEST_STATES: readonly CaseState[] = [
+  'reported',
+  'registered',
+  'dispatched',
+  'in_progress',
+  'handled',
+];
 
 export type Status = 'open' | 'closed';
 

@@ -117,7 +117,10 @@ const ATTRIBUTES: Record<string, AttributeDef[]> = {
       variable: true,
       datatype: 'datetime',
       required: false,
-      datatypeDescription: { zh: 'ISO 8601，如 2026-11-24T08:30:00+08:00', en: 'ISO 8601, e.g. 2026-11-24T08:30:00+08:00' },
+      datatypeDescription: {
+        zh: 'ISO 8601，如 2026-11-24T08:30:00+08:00',
+        en: 'ISO 8601, e.g. 2026-11-24T08:30:00+08:00',
+      },
       description: { zh: '看到扬尘的时间', en: 'When the dust was seen' },
     },
     {
@@ -177,7 +180,8 @@ function keywordsOf(c: Category, lang: Lang): string {
   const other: Lang = lang === 'zh' ? 'en' : 'zh';
   const words = [c[other], c.id.slice(c.id.indexOf('.') + 1).replace(/_/g, ' ')];
   if (c.parent) words.push(cls[lang], cls[other]);
-  return [...new Set(words)].join(', ');
+  const seen = new Set<string>();
+  return words.filter((w) => !seen.has(w.toLowerCase()) && seen.add(w.toLowerCase())).join(', ');
 }
 
 /** GET services: every category, classes first within their group. */
@@ -274,7 +278,9 @@ export function checkAttributes(
   for (const a of attributesOf(code)) {
     if (!a.variable) continue;
     const raw = posted[a.code];
-    const list = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw]).map((v) => v.trim()).filter((v) => v !== '');
+    const list = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw])
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
     const label = `attribute[${a.code}]`;
     if (list.length === 0) {
       if (a.required)

@@ -190,6 +190,33 @@ export async function appendTrail(q: Queryable, e: TrailEntry): Promise<void> {
   );
 }
 
+/** Several entries in one statement (a case opened and acted on in one go: intake, register, dispatch). */
+export async function appendTrailMany(q: Queryable, es: readonly TrailEntry[]): Promise<void> {
+  if (es.length === 1) return appendTrail(q, es[0]);
+  if (es.length === 0) return;
+  await q.query(
+    `INSERT INTO case_trail (case_id, seq, action, actor, role, at, note, data, from_state, to_state, version,
+                             prev_hash, hash)
+     SELECT * FROM unnest($1::text[], $2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::text[],
+                          $8::jsonb[], $9::text[], $10::text[], $11::int[], $12::text[], $13::text[])`,
+    [
+      es.map((e) => e.caseId),
+      es.map((e) => e.seq),
+      es.map((e) => e.action),
+      es.map((e) => e.actor),
+      es.map((e) => e.role),
+      es.map((e) => new Date(e.at).toISOString()),
+      es.map((e) => e.note),
+      es.map((e) => JSON.stringify(e.data)),
+      es.map((e) => e.fromState),
+      es.map((e) => e.toState),
+      es.map((e) => e.version),
+      es.map((e) => e.prevHash),
+      es.map((e) => e.hash),
+    ],
+  );
+}
+
 const STORED = `doc, rule_key, trail_seq, trail_head`;
 
 /** The case row, locked for this transaction (`FOR UPDATE`); null when there is none. */

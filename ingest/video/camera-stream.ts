@@ -52,6 +52,8 @@ export class CameraStream {
   private killReason: string | null = null;
   private switching = false;
   private thoroughProbe = false;
+  /** close() was called: no more timers, no restarts. */
+  private shutDown = false;
   private stopping = false;
   private stderrTail: string[] = [];
   private retryTimer: NodeJS.Timeout | null = null;
@@ -106,7 +108,7 @@ export class CameraStream {
   private removeViewer(viewer: Viewer): void {
     if (!this.viewers.delete(viewer)) return;
     this.s.metrics.viewers.dec({ mode: this.mode });
-    if (this.viewers.size === 0 && !this.idleTimer) {
+    if (this.viewers.size === 0 && !this.idleTimer && !this.shutDown) {
       this.idleTimer = setTimeout(() => {
         this.idleTimer = null;
         if (this.viewers.size === 0) this.stop().catch((err) => this.s.log.error({ err }, 'video stream stop failed'));
@@ -372,6 +374,7 @@ export class CameraStream {
   /** Stop ffmpeg (and any pending restart); viewers, if any, are closed with `closeCode`. */
   async stop(closeCode?: number): Promise<void> {
     this.stopping = true;
+    if (closeCode) this.shutDown = true;
     this.stopTimers();
     if (closeCode) for (const v of this.viewers) v.ws.close(closeCode, 'video relay shutting down');
     const proc = this.proc;
@@ -379,6 +382,11 @@ export class CameraStream {
     this.proc = null;
     this.init = null;
     this.gop = [];
+    if (!closeCode && this.viewers.size > 0) {
+      // A viewer arrived while the idle stop was under way: it stays with this stream, which starts again.
+      this.start();
+      return;
+    }
     if (this.state.state !== 'idle') this.setState({ state: 'idle' });
     this.onIdle(this);
   }

@@ -178,3 +178,35 @@ describe('points exactly on shared edges and vertices land in exactly one grid',
     );
   });
 });
+
+describe('the sample district (992 grids) vs turf', () => {
+  it('200,000 random points agree', async () => {
+    const { loadSampleGrids } = await import('../../geo-data/index.ts');
+    const base = loadSampleGrids()
+      .features.filter((f) => f.properties.level === 4)
+      .map((f) => ({ code: f.properties.code, geometry: f.geometry }))
+      .sort((a, b) => (a.code < b.code ? -1 : 1));
+    const idx = buildGridIndex(base);
+    const tree = new Flatbush(base.length);
+    for (const g of base) {
+      const ring = g.geometry.type === 'Polygon' ? g.geometry.coordinates[0] : g.geometry.coordinates.flatMap((p) => p[0]);
+      tree.add(Math.min(...ring.map((p) => p[0])), Math.min(...ring.map((p) => p[1])), Math.max(...ring.map((p) => p[0])), Math.max(...ring.map((p) => p[1])));
+    }
+    tree.finish();
+    const [x0, y0, x1, y1] = idx.bbox;
+    const rnd = mulberry32(99);
+    const N = 200_000;
+    const xs = new Float64Array(N), ys = new Float64Array(N);
+    for (let i = 0; i < N; i++) {
+      xs[i] = x0 + rnd() * (x1 - x0);
+      ys[i] = y0 + rnd() * (y1 - y0);
+    }
+    const out = idx.joinBatch(xs, ys, new Int32Array(N));
+    let mismatches = 0;
+    for (let i = 0; i < N; i++) {
+      const ref = tree.search(xs[i], ys[i], xs[i], ys[i]).filter((o) => booleanPointInPolygon([xs[i], ys[i]], base[o].geometry)).sort((a, b) => a - b);
+      if ((ref[0] ?? -1) !== out[i]) mismatches++;
+    }
+    expect(mismatches).toBe(0);
+  });
+});

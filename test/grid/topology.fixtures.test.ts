@@ -73,6 +73,6 @@ describe('the sample district', () => {
     const ms = performance.now() - t0;
     expect(report.problems).toEqual([]);
     expect(report.counts).toEqual({ 1: 1, 2: 10, 3: 123, 4: 992 });
-    expect(ms).toBeLessThan(5000);
+    expect(ms).toBeLessThan(8000); // ~1 s on a quiet 2-core machine; generous for a loaded CI box
   });
 });

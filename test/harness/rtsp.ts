@@ -37,7 +37,11 @@ export async function startRtspServer(
   const port = opts.port ?? (await freePort());
   const args = [script, String(port)];
   for (const [mount, path] of Object.entries(opts.files ?? {})) args.push('--file', `${mount}=${path}`);
-  const child: ChildProcess = spawn(python, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // Under setpriv --pdeathsig, like the relay's ffmpegs: a test process that crashes leaves no server behind.
+  const [cmd, argv] = existsSync('/usr/bin/setpriv')
+    ? ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', python, ...args]]
+    : [python, args];
+  const child: ChildProcess = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);

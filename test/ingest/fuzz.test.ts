@@ -109,7 +109,7 @@ function generate(): Msg[] {
       return { client: c, topic: t, payload: s.slice(0, 1 + int(s.length - 1)), expect: 'bad_json' };
     }
     if (r < 0.36) {
-      const depth = 10 + int(20_000);
+      const depth = 10 + int(5000);
       return { client: c, topic: t, payload: '['.repeat(depth) + ']'.repeat(depth), expect: 'schema' };
     }
     if (r < 0.4) {
@@ -117,11 +117,12 @@ function generate(): Msg[] {
       for (let i = 0; i < 9 + int(50); i++) attrs = { a: attrs };
       return { client: c, topic: `dev/${own}/event`, payload: JSON.stringify({ ts: T0, type: 'fault', attrs }), expect: 'schema' };
     }
-    if (r < 0.45) {
-      const n = 1001 + int(3000);
+    if (r < 0.41) {
+      const n = 1001 + int(500);
       return { client: c, topic: t, payload: JSON.stringify(Array.from({ length: n }, (_, i) => ({ ts: T0, seq: i, metrics: { a: 1 } }))), expect: 'schema' };
     }
     if (r < 0.47) {
+      if (r < 0.44) return { client: c, topic: t, payload: JSON.stringify(Array.from({ length: 2 + int(2000) }, () => rnd())), expect: 'schema' };
       return { client: c, topic: t, payload: JSON.stringify({ ts: T0, metrics: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`m${i}`, i])) }), expect: 'schema' };
     }
     if (r < 0.55) {

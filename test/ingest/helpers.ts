@@ -4,7 +4,9 @@
  */
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
+import { spawn } from 'node:child_process';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import type { PublisherConfig } from './publisher.ts';
 import { openPglite, type Db, type Queryable } from '../../ingest/store/db.ts';
 import { migrate } from '../../ingest/store/migrate.ts';
 import { insertDevices, type DeviceInsert } from '../../ingest/store/devices.ts';
@@ -185,4 +187,18 @@ export function faultyDb(inner: Db) {
       failUntil = Date.now() + ms;
     },
   };
+}
+
+/** Run test/ingest/publisher.ts in a child process (its own event loop) and return its report. */
+export function runPublisher(
+  cfg: PublisherConfig,
+): Promise<{ published: number; acked: number; ms: number; latency: { p50: number; p99: number; max: number } }> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', 'test/ingest/publisher.ts', JSON.stringify(cfg)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.on('exit', (code) => (code ? reject(new Error(`publisher exited ${code}`)) : resolve(JSON.parse(out))));
+  });
 }

@@ -1,6 +1,10 @@
 // The wall's video player in Chromium against the real relay: the passthrough tile plays (MSE, the video's
 // time advances) and the JSMpeg tile draws (canvas pixels not all black).
 import { build } from 'esbuild';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { build as viteBuild } from 'vite';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -14,6 +18,7 @@ let rtsp: RtspServer;
 let h: RelayHarness;
 let browser: Browser;
 let page: Page;
+let tileDir: string;
 
 beforeAll(async () => {
   const bundle = await build({
@@ -25,20 +30,58 @@ beforeAll(async () => {
     logLevel: 'silent',
   });
   const js = bundle.outputFiles[0].contents;
-  rtsp = await startRtspServer();
-  h = await startRelay({ cam: { rtsp: rtsp.url('h264-360') }, mj: { rtsp: rtsp.url('mjpeg') } }, {}, (req, res) => {
-    if (req.url === '/') {
-      res
-        .writeHead(200, { 'content-type': 'text/html' })
-        .end('<!doctype html><body style="background:#111"><script src="/page.js"></script></body>');
-      return true;
-    }
-    if (req.url === '/page.js') {
-      res.writeHead(200, { 'content-type': 'text/javascript' }).end(Buffer.from(js));
-      return true;
-    }
-    return false;
+  // The Svelte tile itself, compiled by Vite with the Svelte plugin (runes in .svelte and .svelte.ts).
+  tileDir = mkdtempSync(join(tmpdir(), 'onegrid-tile-'));
+  await viteBuild({
+    configFile: false,
+    logLevel: 'silent',
+    plugins: [svelte()],
+    build: {
+      outDir: tileDir,
+      emptyOutDir: true,
+      minify: false,
+      rollupOptions: {
+        input: join(here, 'fixtures/tile-page.ts'),
+        output: { entryFileNames: 'tile.js', chunkFileNames: '[name].js' },
+      },
+    },
   });
+  const html = (script: string, module = false) =>
+    `<!doctype html><meta charset="utf-8"><body style="background:#111"><script ${module ? 'type="module" ' : ''}src="${script}"></script></body>`;
+  rtsp = await startRtspServer();
+  h = await startRelay(
+    {
+      cam: { rtsp: rtsp.url('h264-360') },
+      mj: { rtsp: rtsp.url('mjpeg') },
+      dead: { rtsp: 'rtsp://admin:s3cret@127.0.0.1:1/none' },
+    },
+    { backoffInitialMs: 60_000 },
+    (req, res) => {
+      if (req.url === '/') {
+        res.writeHead(200, { 'content-type': 'text/html' }).end(html('/page.js'));
+        return true;
+      }
+      if (req.url === '/page.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript' }).end(Buffer.from(js));
+        return true;
+      }
+      if (req.url === '/tile') {
+        res.writeHead(200, { 'content-type': 'text/html' }).end(html('/tile/tile.js', true));
+        return true;
+      }
+      const m = /^\/tile\/([\w.-]+\.(js|css))$/.exec(req.url ?? '');
+      if (m) {
+        try {
+          const body = readFileSync(join(tileDir, m[1]));
+          res.writeHead(200, { 'content-type': m[2] === 'js' ? 'text/javascript' : 'text/css' }).end(body);
+        } catch {
+          res.writeHead(404).end();
+        }
+        return true;
+      }
+      return false;
+    },
+  );
   browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: [
@@ -59,6 +102,7 @@ afterAll(async () => {
   await browser?.close();
   await h?.close();
   await rtsp?.stop();
+  if (tileDir) rmSync(tileDir, { recursive: true, force: true });
 });
 
 describe('video tile in Chromium', () => {
@@ -115,5 +159,30 @@ describe('video tile in Chromium', () => {
     });
     expect(lit.w).toBe(640);
     expect(lit.bright / lit.total).toBeGreaterThan(0.2); // SMPTE bars: mostly bright
+  });
+
+  it('the Svelte VideoTile shows live video with its state, and a failed camera with its reason', async () => {
+    const p = await browser.newPage();
+    try {
+      await p.goto(`http://127.0.0.1:${h.port}/tile`);
+      await p.waitForFunction(() => typeof (window as any).mountTile === 'function');
+      await p.evaluate(() => (window as any).mountTile('cam', '东门路口'));
+      await p.evaluate(() => (window as any).mountTile('dead', '北门'));
+      await p.waitForSelector('#tile-cam .tile[data-phase="live"]', { timeout: 20_000 });
+      expect(await p.textContent('#tile-cam .state')).toBe('实时');
+      expect(await p.getAttribute('#tile-cam .state', 'title')).toBe('Live');
+      expect(await p.textContent('#tile-cam .name')).toBe('东门路口');
+      const t1 = await p.evaluate(() => document.querySelector<HTMLVideoElement>('#tile-cam video')!.currentTime);
+      await p.waitForTimeout(1_500);
+      const t2 = await p.evaluate(() => document.querySelector<HTMLVideoElement>('#tile-cam video')!.currentTime);
+      expect(t2 - t1).toBeGreaterThan(0.8);
+      await p.waitForSelector('#tile-dead .tile[data-phase="failed"]', { timeout: 10_000 });
+      expect(await p.textContent('#tile-dead .state')).toBe('故障');
+      const reason = (await p.textContent('#tile-dead .reason')) ?? '';
+      expect(reason).toMatch(/refused/i);
+      expect(await p.content()).not.toContain('s3cret');
+    } finally {
+      await p.close();
+    }
   });
 });

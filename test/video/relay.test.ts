@@ -1,5 +1,7 @@
 // The video relay against a real GStreamer RTSP server and real ffmpeg processes.
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,6 +49,17 @@ describe('video relay (passthrough)', () => {
       expect(v.firstBoxes.slice(1).every((b) => b === 'moof')).toBe(true);
       expect(v.texts.some((t) => t.type === 'state' && t.state === 'live')).toBe(true);
       expect(h.relay.states().cam).toEqual({ state: 'live', mode: 'passthrough' });
+      v.ws.close();
+    });
+  });
+
+  it('relays a camera over RTSP/UDP when the camera says so', async () => {
+    await withRelay({ cam: { rtsp: rtsp.url('h264-360'), transport: 'udp' } }, {}, async (h, tag) => {
+      const v = connect(h.port, 'cam');
+      await waitFor('fragments over UDP', () => v.firstBoxes.filter((b) => b === 'moof').length >= 5);
+      const [pid] = ffmpegPids(tag);
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'latin1').split('\0');
+      expect(argv[argv.indexOf('-rtsp_transport') + 1]).toBe('udp');
       v.ws.close();
     });
   });
@@ -266,22 +279,38 @@ describe('snapshots', () => {
 });
 
 describe('shutdown', () => {
-  it('leaves no ffmpeg behind when the parent process is killed with SIGKILL', async () => {
+  async function killParentAndCount(url: string, until: 'live' | 'spawned'): Promise<void> {
     const tag = `k${randomUUID().slice(0, 8)}`;
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', join(here, 'fixtures/relay-child.ts'), rtsp.url('h264-360'), tag],
-      {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
+    const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'fixtures/relay-child.ts'), url, tag, until], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    await waitFor('child relay live', () => out.includes('LIVE'), 30_000);
-    expect(ffmpegPids(tag)).toHaveLength(1);
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-    await waitFor('ffmpeg gone', () => ffmpegPids(tag).length === 0, 3_000);
+    try {
+      await waitFor('child relay ready', () => out.includes('READY'), 30_000);
+      expect(ffmpegPids(tag)).toHaveLength(1);
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+      await waitFor('ffmpeg gone', () => ffmpegPids(tag).length === 0, 1_500);
+    } finally {
+      for (const pid of ffmpegPids(tag)) process.kill(pid, 'SIGKILL');
+    }
+  }
+
+  it('leaves no ffmpeg behind when the parent process is killed with SIGKILL', async () => {
+    await killParentAndCount(rtsp.url('h264-360'), 'live');
+  });
+
+  it('…also when that ffmpeg is waiting on a camera that never answers (no broken pipe to end it)', async () => {
+    // A TCP server that accepts and says nothing: ffmpeg sits in its RTSP handshake, writing nothing, so
+    // only the kernel's parent-death signal (setpriv --pdeathsig) can end it in time.
+    const silent = createNetServer(() => {});
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    try {
+      await killParentAndCount(`rtsp://127.0.0.1:${(silent.address() as { port: number }).port}/x`, 'spawned');
+    } finally {
+      silent.close();
+    }
   });
 });

@@ -48,6 +48,20 @@ export function isAlarm(c: Case): boolean {
   return OPEN_STATES.has(c.state) && (c.priority === 1 || c.category.startsWith('fire'));
 }
 
+/**
+ * The feed's word for a case message. The case service publishes the last action of a transaction
+ * (`intake`, or `dispatch` when a fire alarm is registered and dispatched at once), so a case first seen
+ * live and recently created is "new"; the overdue timer acts as `supervise` on an overdue case.
+ */
+export function feedEvent(action: string | undefined, c: Case, prev: Case | undefined, now = Date.now()): string {
+  if (action === 'intake' || (!prev && now - c.createdAt < 10 * 60_000)) return 'created';
+  if (action === 'escalate') return 'escalated';
+  if (action === 'whistle') return 'whistled';
+  if (action === 'supervise' && c.overdue) return 'overdue';
+  if (c.state === 'closed' && prev && prev.state !== 'closed') return 'closed';
+  return 'updated';
+}
+
 function startOfToday(now: number): number {
   const d = new Date(now);
   d.setHours(0, 0, 0, 0);
@@ -228,7 +242,7 @@ export class WallState {
         this.cases.set(c.id, c);
         casesChanged = true;
         this.casesAvailable = true;
-        const event = m.event ?? (prev ? 'updated' : 'created');
+        const event = m.event ?? feedEvent(m.action, c, prev);
         if (FEED_EVENTS.has(event))
           feedAdds.push({
             key: `${c.id}:${c.version}:${event}:${m.seq}`,

@@ -37,8 +37,8 @@ export interface Stats extends Indicator {
   byCategory?: Record<string, Indicator & { count?: number; total?: number }>;
   bySource?: Record<string, Indicator & { count?: number; total?: number }>;
   byDepartment?: Record<string, Indicator>;
-  devicesOnline?: number | { online: number; total: number };
-  devicesTotal?: number;
+  byState?: Record<string, number>;
+  devices?: { online: number; total: number; onlineRatio: number | null };
 }
 
 /** GET /api/patrols (SIMULATED). */
@@ -62,7 +62,7 @@ export type HeatPoint = [number, number, number];
 export type LiveMsg =
   | { type: 'hello'; seq: number }
   | { type: 'resync'; seq: number }
-  | { type: 'case'; seq: number; event?: string; case: import('../../../core/cases/types.ts').Case }
+  | { type: 'case'; seq: number; event?: string; action?: string; case: import('../../../core/cases/types.ts').Case }
   | { type: 'device'; seq: number; id: string; online: boolean; lastSeen?: string | number | null }
   | { type: 'kpi' | 'grid' | 'camera' | 'event' | 'patrol'; seq: number; [k: string]: unknown };
 

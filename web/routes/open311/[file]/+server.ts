@@ -4,9 +4,15 @@
  */
 import type { RequestHandler } from './$types';
 import { getServices } from '$lib/server/platform.ts';
-import { handle, open311Of } from '../../../../ingest/open311/index.ts';
+import { handle, open311Of, publicOrigin } from '../../../../ingest/open311/index.ts';
 
 export const GET: RequestHandler = async ({ request, params, url }) => {
   const s = getServices();
-  return handle(request, params.file, 'discovery', ({ lang }) => open311Of(s).discovery(url.origin, lang), s.log);
+  return handle(
+    request,
+    params.file,
+    'discovery',
+    ({ lang }) => open311Of(s).discovery(publicOrigin(request, url), lang),
+    s.log,
+  );
 };

@@ -5,7 +5,7 @@
  */
 import type { RequestHandler } from './$types';
 import { getServices } from '$lib/server/platform.ts';
-import { Open311Error, handle, open311Of, readPost } from '../../../../../ingest/open311/index.ts';
+import { Open311Error, handle, open311Of, publicOrigin, readPost } from '../../../../../ingest/open311/index.ts';
 
 export const GET: RequestHandler = async ({ request, params, url }) => {
   const s = getServices();
@@ -18,7 +18,7 @@ export const GET: RequestHandler = async ({ request, params, url }) => {
       const q = url.searchParams;
       switch (name) {
         case 'discovery':
-          return api.discovery(url.origin, lang);
+          return api.discovery(publicOrigin(request, url), lang);
         case 'services':
           return api.services(q, url.hostname, lang);
         case 'requests':

@@ -1,5 +1,4 @@
-/** Revoke an Open311 API key (admin only): `DELETE /api/open311/keys/{id}`. */
-import { json } from '@sveltejs/kit';
+/** Revoke an Open311 API key (admin only): `DELETE /api/open311/keys/{id}` → 204; 404 when no such live key. */
 import { api, fail, requireRole } from '$lib/server/api.ts';
 import { getServices } from '$lib/server/platform.ts';
 import { revokeKey } from '../../../../../../ingest/open311/index.ts';
@@ -7,5 +6,5 @@ import { revokeKey } from '../../../../../../ingest/open311/index.ts';
 export const DELETE = api(async (event) => {
   requireRole(event);
   if (!(await revokeKey(getServices().db, event.params.id!))) fail('not_found', 'no such live key');
-  return json({ id: event.params.id, revoked: true });
+  return new Response(null, { status: 204 });
 });

@@ -1,0 +1,322 @@
+/**
+ * The OpenAPI 3.1 document of the HTTP API (GET /api/openapi.json), generated from the schemas the routes
+ * validate with (api.ts) — never written beside them. OpenAPI 3.1 schemas are JSON Schema 2020-12; TypeBox
+ * emits draft-07 tuples (`items: [...]`), which are rewritten to `prefixItems` here.
+ */
+import type { TSchema } from '@sinclair/typebox';
+import {
+  CaseIntakeBody,
+  CasePageSchema,
+  CaseSchema,
+  CategorySchema,
+  DepartmentSchema,
+  DeviceBody,
+  ErrorEnvelope,
+  LngLat,
+  SessionBody,
+  StatsSchema,
+  TrailSchema,
+  caseActionBodySchemas,
+} from './api.ts';
+
+type Json = Record<string, unknown>;
+
+/** Plain JSON Schema 2020-12 from a TypeBox schema (symbols dropped, tuples as prefixItems, no $id). */
+export function jsonSchema(s: TSchema | Json): Json {
+  const walk = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(walk);
+    if (!v || typeof v !== 'object') return v;
+    const o = v as Json;
+    const out: Json = {};
+    for (const [k, x] of Object.entries(o)) {
+      if (k === '$id') continue;
+      if (k === 'items' && Array.isArray(x)) {
+        out.prefixItems = walk(x);
+        continue;
+      }
+      if (k === 'additionalItems') continue;
+      out[k] = walk(x);
+    }
+    return out;
+  };
+  return walk(JSON.parse(JSON.stringify(s))) as Json;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const jsonBody = (schema: Json, description?: string) => ({
+  ...(description ? { description } : {}),
+  content: { 'application/json': { schema } },
+});
+
+/** Error responses by status, with the codes each can carry. */
+const ERRORS: Record<string, string> = {
+  '400': 'bad_request (not JSON, too large) or validation_failed (details.field names the field)',
+  '401': 'unauthorized: no or expired session',
+  '403': 'forbidden (role, command level, assignee) or outside_scope',
+  '404': 'not_found (also for what lies outside the caller’s scope: existence is not revealed)',
+  '409': 'stale_version: the case changed since the version you sent; reload and retry',
+  '422': 'illegal_transition: the case’s state does not allow the action',
+};
+const errors = (...codes: string[]) =>
+  Object.fromEntries(codes.map((c) => [c, { description: ERRORS[c], content: { 'application/json': { schema: ref('Error') } } }]));
+
+const q = (name: string, description: string, schema: Json = { type: 'string' }, required = false) => ({
+  name,
+  in: 'query',
+  required,
+  description,
+  schema,
+});
+const idParam = (description: string) => ({ name: 'id', in: 'path', required: true, description, schema: { type: 'string' } });
+const ok = (schema: Json, description = 'OK') => ({ '200': jsonBody(schema, description) });
+const anyJson = { type: 'object', additionalProperties: true };
+
+export function openApiDocument(opts: { version?: string; serverUrl?: string } = {}): Json {
+  const actions = caseActionBodySchemas();
+  const actionSchemas = Object.fromEntries(Object.entries(actions).map(([k, s]) => [`CaseAction_${k}`, jsonSchema(s)]));
+  const authed = [{ bearer: [] }, { cookie: [] }];
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'OneGrid API',
+      version: opts.version ?? '1',
+      description:
+        'Grid-based city governance (一网统管): grids, devices, cases and their closed loop. Coordinates are WGS-84 ' +
+        '[lng, lat]. Every error is {"error": {"code", "message"}} with a stable code. A user never sees or changes ' +
+        'anything outside its scope (a grid-code prefix and/or a department). Times in case records are epoch ms.',
+    },
+    ...(opts.serverUrl ? { servers: [{ url: opts.serverUrl }] } : {}),
+    security: authed,
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', description: 'the token from POST /api/session' },
+        cookie: { type: 'apiKey', in: 'cookie', name: 'og_session' },
+      },
+      schemas: {
+        Error: jsonSchema(ErrorEnvelope),
+        LngLat: jsonSchema(LngLat),
+        SessionBody: jsonSchema(SessionBody),
+        DeviceBody: jsonSchema(DeviceBody),
+        CaseIntakeBody: jsonSchema(CaseIntakeBody),
+        Case: jsonSchema(CaseSchema),
+        CasePage: jsonSchema(CasePageSchema),
+        Trail: jsonSchema(TrailSchema),
+        Stats: jsonSchema(StatsSchema),
+        Department: jsonSchema(DepartmentSchema),
+        Category: jsonSchema(CategorySchema),
+        ...actionSchemas,
+        CaseAction: {
+          oneOf: Object.keys(actions).map((k) => ref(`CaseAction_${k}`)),
+          discriminator: {
+            propertyName: 'action',
+            mapping: Object.fromEntries(Object.keys(actions).map((k) => [k, `#/components/schemas/CaseAction_${k}`])),
+          },
+        },
+      },
+    },
+    paths: {
+      '/healthz': {
+        get: { summary: 'Readiness', security: [], responses: ok({ type: 'object', properties: { ok: { type: 'boolean' } } }) },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics: messages in/rejected/stored, join rate, cases by state, ws clients',
+          security: [],
+          responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+        },
+      },
+      '/api/openapi.json': { get: { summary: 'This document', security: [], responses: ok(anyJson) } },
+      '/api/session': {
+        post: {
+          summary: 'Sign in: sets an HttpOnly SameSite cookie and returns a bearer token',
+          security: [],
+          requestBody: jsonBody(ref('SessionBody')),
+          responses: { ...ok({ type: 'object', properties: { token: { type: 'string' }, user: anyJson } }), ...errors('400', '401') },
+        },
+        delete: { summary: 'Sign out', responses: { '204': { description: 'signed out' } } },
+      },
+      '/api/me': { get: { summary: 'The signed-in user', responses: { ...ok(anyJson), ...errors('401') } } },
+      '/api/grids': {
+        get: {
+          summary: 'Published grids as a GeoJSON FeatureCollection (properties code, level, name, parent, kind), within scope',
+          parameters: [
+            q('level', '1 district … 4 base grid', { type: 'integer', minimum: 1, maximum: 4 }),
+            q('parent', 'children of this code'),
+          ],
+          responses: { ...ok(anyJson, 'GeoJSON FeatureCollection'), ...errors('400', '401') },
+        },
+      },
+      '/api/grids/join': {
+        get: {
+          summary: 'The four grid codes of a point (nulls outside)',
+          parameters: [q('lng', 'longitude (WGS-84)', { type: 'number' }, true), q('lat', 'latitude (WGS-84)', { type: 'number' }, true)],
+          responses: {
+            ...ok({
+              type: 'object',
+              properties: Object.fromEntries(['district', 'street', 'community', 'grid'].map((k) => [k, { type: ['string', 'null'] }])),
+            }),
+            ...errors('400', '401'),
+          },
+        },
+      },
+      '/api/devices': {
+        get: {
+          summary: 'The device registry within scope',
+          parameters: [q('kind', 'device kind'), q('grid', 'grid-code prefix'), q('gateway', 'children of a gateway'), q('after', 'id to page after'), q('limit', '≤ 10000', { type: 'integer' })],
+          responses: { ...ok({ type: 'object', properties: { devices: { type: 'array', items: anyJson } } }), ...errors('400', '401') },
+        },
+        post: {
+          summary: 'Register a device (admin); the response carries its MQTT secret, once',
+          requestBody: jsonBody(ref('DeviceBody')),
+          responses: { '201': jsonBody(anyJson, 'the device with `secret`'), ...errors('400', '401', '403', '409') },
+        },
+      },
+      '/api/devices/{id}': {
+        get: { summary: 'One device', parameters: [idParam('device id')], responses: { ...ok(anyJson), ...errors('401', '404') } },
+      },
+      '/api/devices/{id}/readings': {
+        get: {
+          summary: 'Time-bucketed series of a device’s metric',
+          parameters: [idParam('device id'), q('metric', 'metric name'), q('from', 'ISO-8601 or epoch ms'), q('to', 'ISO-8601 or epoch ms'), q('bucket', 'e.g. 1m, 5m, 1h')],
+          responses: { ...ok(anyJson), ...errors('400', '401', '404') },
+        },
+      },
+      '/api/ingest/rejects': {
+        get: {
+          summary: 'Recent rejected MQTT messages with reasons (admin, analyst)',
+          parameters: [q('limit', '≤ 1000', { type: 'integer' }), q('before', 'id, for the next page', { type: 'integer' }), q('reason', 'bad_json | schema | too_large | bad_coordinates | acl | unknown_topic')],
+          responses: { ...ok(anyJson), ...errors('400', '401', '403') },
+        },
+      },
+      '/api/events/heat': {
+        get: {
+          summary: 'Events of the last hours within scope as [[lng, lat, weight]] for the wall’s heatmap',
+          parameters: [q('hours', '1–168, default 24', { type: 'number' })],
+          responses: { ...ok(anyJson), ...errors('400', '401') },
+        },
+      },
+      '/api/patrols': { get: { summary: 'SIMULATED grid-worker patrol tracks within scope (demo fleet only)', responses: { ...ok(anyJson), ...errors('401') } } },
+      '/api/open311/keys': {
+        get: { summary: 'Open311 API keys, without their values (admin)', responses: { ...ok(anyJson), ...errors('401', '403') } },
+        post: { summary: 'Create an Open311 API key, returned once (admin)', requestBody: jsonBody({ type: 'object', properties: { name: { type: 'string' } } }), responses: { '201': jsonBody(anyJson), ...errors('400', '401', '403') } },
+      },
+      '/api/cameras/{id}/snapshot': {
+        get: {
+          summary: 'A current JPEG from a camera within scope',
+          parameters: [idParam('camera device id')],
+          responses: { '200': { description: 'JPEG', content: { 'image/jpeg': { schema: { type: 'string', contentMediaType: 'image/jpeg' } } } }, ...errors('401', '404') },
+        },
+      },
+      '/basemap.json': {
+        get: { summary: 'The intranet basemap style dropped into DATA_DIR (MapLibre style JSON)', responses: { ...ok(anyJson), ...errors('404') } },
+      },
+      '/open311/{file}': {
+        get: {
+          tags: ['Open311'],
+          summary: 'Open311 service discovery: discovery.json | discovery.xml',
+          security: [],
+          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string', enum: ['discovery.json', 'discovery.xml'] } }],
+          responses: { '200': { description: 'discovery document (JSON or XML)' } },
+        },
+      },
+      '/open311/v2/{file}': {
+        get: {
+          tags: ['Open311'],
+          summary: 'GeoReport v2 (http://wiki.open311.org/GeoReport_v2): discovery, services, requests — .json or .xml',
+          description: 'requests.{format} takes the specification’s filters: service_request_id, service_code, start_date, end_date, status.',
+          security: [],
+          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string', pattern: '^(discovery|services|requests)\\.(json|xml)$' } }],
+          responses: { '200': { description: 'GeoReport v2 document' }, '400': { description: 'GeoReport v2 error list' } },
+        },
+        post: {
+          tags: ['Open311'],
+          summary: 'GeoReport v2 POST Service Request (requests.json | requests.xml) with api_key, form-encoded: a case with source citizen',
+          security: [],
+          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string', pattern: '^requests\\.(json|xml)$' } }],
+          responses: { '200': { description: 'service_request_id or token' }, '400': { description: 'GeoReport v2 error list' }, '403': { description: 'missing or unknown api_key' } },
+        },
+      },
+      '/open311/v2/services/{file}': {
+        get: { tags: ['Open311'], summary: 'GeoReport v2 service definition: {service_code}.json | .xml', security: [], parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'service definition' }, '404': { description: 'GeoReport v2 error list' } } },
+      },
+      '/open311/v2/requests/{file}': {
+        get: { tags: ['Open311'], summary: 'GeoReport v2 single service request: {service_request_id}.json | .xml', security: [], parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'service request' }, '404': { description: 'GeoReport v2 error list' } } },
+      },
+      '/open311/v2/tokens/{file}': {
+        get: { tags: ['Open311'], summary: 'GeoReport v2 service_request_id from a token: {token}.json | .xml', security: [], parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'token → service_request_id' }, '404': { description: 'GeoReport v2 error list' } } },
+      },
+      '/api/open311/keys/{id}': {
+        delete: { summary: 'Revoke an Open311 API key (admin)', parameters: [idParam('key id')], responses: { '204': { description: 'revoked' }, ...errors('401', '403', '404') } },
+      },
+      '/api/cases': {
+        get: {
+          summary: 'Cases within scope, newest first, keyset-paged',
+          parameters: [
+            q('state', 'comma list of states'),
+            q('category', 'category id or class (a class matches its subcategories)'),
+            q('source', 'hotline | patrol | citizen | superior | sensor | camera'),
+            q('priority', '1–4', { type: 'integer', minimum: 1, maximum: 4 }),
+            q('grid', 'grid-code prefix (narrowed to the caller’s scope)'),
+            q('overdue', 'true | false', { type: 'boolean' }),
+            q('from', 'created at or after (ISO-8601 or epoch ms)'),
+            q('to', 'created before (ISO-8601 or epoch ms)'),
+            q('q', 'text in title, description or code'),
+            q('limit', '1–500, default 50', { type: 'integer', minimum: 1, maximum: 500 }),
+            q('cursor', 'nextCursor of the previous page'),
+          ],
+          responses: { ...ok(ref('CasePage')), ...errors('400', '401') },
+        },
+        post: {
+          summary: 'Manual intake (hotline, patrol, citizen, superior): dispatcher, commander, grid worker within scope',
+          requestBody: jsonBody(ref('CaseIntakeBody')),
+          responses: { '201': jsonBody(ref('Case'), 'the new case, state reported'), ...errors('400', '401', '403') },
+        },
+      },
+      '/api/cases/{id}': {
+        get: { summary: 'One case by id or code', parameters: [idParam('case id or code, e.g. HQ-20261123-0001')], responses: { ...ok(ref('Case')), ...errors('401', '404') } },
+      },
+      '/api/cases/{id}/actions': {
+        post: {
+          summary: 'Take an action on a case (CONTRACT.md "Case states and actions"); returns the updated case',
+          description:
+            'States: reported → registered → dispatched → in_progress → handled → closed (and rejected, merged). ' +
+            '`version` is the version the client saw. A scoped caller gets 403 outside_scope for a case outside its ' +
+            'scope and for an unknown id alike.',
+          parameters: [idParam('case id or code')],
+          requestBody: jsonBody(ref('CaseAction')),
+          responses: { ...ok(ref('Case')), ...errors('400', '401', '403', '404', '409', '422') },
+        },
+      },
+      '/api/cases/{id}/trail': {
+        get: {
+          summary: 'Every action on the case with actor, role, time, note and the SHA-256 hash chain, verified',
+          parameters: [idParam('case id or code')],
+          responses: { ...ok(ref('Trail')), ...errors('401', '404') },
+        },
+      },
+      '/api/stats': {
+        get: {
+          summary: 'Indicators (closeRate, onTimeCloseRate, reworkRate, satisfactionRate, overdue, avgHandleMinutes) for a scope, by category, source and department; device online ratio',
+          parameters: [
+            q('scope', 'grid-code prefix, narrowed to the caller’s scope'),
+            q('from', 'window start (ISO-8601 or epoch ms), default to − 30 days'),
+            q('to', 'window end (exclusive), default now'),
+          ],
+          responses: { ...ok(ref('Stats')), ...errors('400', '401') },
+        },
+      },
+      '/api/departments': {
+        get: { summary: 'Departments', responses: { ...ok({ type: 'object', properties: { departments: { type: 'array', items: ref('Department') } } }), ...errors('401') } },
+      },
+      '/api/categories': {
+        get: { summary: 'Event categories with default priority and routed department', responses: { ...ok({ type: 'object', properties: { categories: { type: 'array', items: ref('Category') } } }), ...errors('401') } },
+      },
+      '/live': {
+        get: {
+          summary: 'WebSocket (upgrade): server → client JSON {"type": "case" | "device" | "grid" | "kpi", …, "seq"}, only what the user may see; ?since=SEQ resumes',
+          responses: { '101': { description: 'switching protocols' }, '401': { description: 'no session' } },
+        },
+      },
+    },
+  };
+}
