@@ -112,8 +112,9 @@ export async function run(): Promise<Result> {
     const spots = [...byGrid.values()];
     const need = BASELINE_ALARMS + LOADED_ALARMS;
     if (spots.length < need) throw new Error(`only ${spots.length} distinct grids for ${need} alarms`);
-    const gwSecret = (await http(p, token, 'POST', '/api/devices', { id: 'bench-gw', kind: 'gateway', location: spots[0] }))
-      .secret as string;
+    const gwSecret = (
+      await http(p, token, 'POST', '/api/devices', { id: 'bench-gw', kind: 'gateway', location: spots[0] })
+    ).secret as string;
     const alarmIds: string[] = [];
     for (let i = 0; i < need; i += 20) {
       const ids = Array.from({ length: Math.min(20, need - i) }, (_, k) => `bench-alarm-${i + k}`);
@@ -147,7 +148,12 @@ export async function run(): Promise<Result> {
     let loadStats = { sent: 0, acked: 0, rate: 0 };
     load = spawn(process.execPath, ['--import', 'tsx', path.join(ROOT, 'bench/latency-load.ts')], {
       cwd: ROOT,
-      env: { ...process.env, LOAD_MQTT_URL: mqttUrl, LOAD_RATE: String(LOAD_RATE), LOAD_DEVICES: JSON.stringify(sensors) },
+      env: {
+        ...process.env,
+        LOAD_MQTT_URL: mqttUrl,
+        LOAD_RATE: String(LOAD_RATE),
+        LOAD_DEVICES: JSON.stringify(sensors),
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let buf = '';
@@ -220,7 +226,8 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const w = Math.max(...Object.keys(r.metrics).map((k) => k.length));
   console.log('\n== latency ==');
   for (const [k, v] of Object.entries(r.metrics)) console.log(`${k.padEnd(w)}  ${v}`);
-  for (const [k, v] of Object.entries(r.ratios)) console.log(`${('ratio: ' + k).padEnd(w)}  ${v === null ? '—' : v.toFixed(2) + '×'}`);
+  for (const [k, v] of Object.entries(r.ratios))
+    console.log(`${('ratio: ' + k).padEnd(w)}  ${v === null ? '—' : v.toFixed(2) + '×'}`);
   for (const n of r.notes) console.log(`note: ${n}`);
   process.exit(0);
 }

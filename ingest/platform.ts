@@ -109,7 +109,10 @@ export async function startPlatform(
   const cases = new CaseService({ db, grids, live, log: log.child({ tier: 'cases' }) });
   await cases.init();
   registerCaseMetrics(registry, db);
-  const rules = new RulesRunner(cases, { rulesPath: path.join(config.dataDir, 'rules.json'), log: log.child({ tier: 'rules' }) });
+  const rules = new RulesRunner(cases, {
+    rulesPath: path.join(config.dataDir, 'rules.json'),
+    log: log.child({ tier: 'rules' }),
+  });
   await rules.start();
   const scheduler = new CaseScheduler(cases, log.child({ tier: 'timers' }));
   services.ext.cases = cases;
@@ -147,6 +150,10 @@ export async function startPlatform(
   // The SvelteKit app (adapter-node's handler), loaded after the services are registered.
   const handlerPath = opts.handlerPath ?? BUILD_HANDLER;
   if (!existsSync(handlerPath)) throw new Error(`web app is not built (${handlerPath} missing): run \`npm run build\``);
+  // adapter-node assumes https unless told the protocol by a header; our server speaks plain HTTP (TLS,
+  // when used, ends at a proxy that sets X-Forwarded-Proto). Without this, cookies would be marked Secure
+  // and a wall opened at http://<lan-ip>:3000 could not sign in. Read by the adapter at import time.
+  process.env.PROTOCOL_HEADER ??= 'x-forwarded-proto';
   const { handler } = (await import(pathToFileURL(handlerPath).href)) as { handler: NodeHandler };
 
   const upgrades: UpgradeHandler[] = [
@@ -188,6 +195,7 @@ export async function startPlatform(
     });
   }
   const http = createServer((req, res) => {
+    req.headers['x-forwarded-proto'] ??= 'http';
     handler(req, res, () => {
       res.statusCode = 404;
       res.end();

@@ -18,7 +18,8 @@ export const DATUMS: readonly Datum[] = ['wgs84', 'gcj02', 'bd09'];
 type LngLat = [number, number];
 
 const A = 6378245.0;
-const EE = 0.00669342162296594323;
+// Krasovsky 1940 eccentricity squared, 0.00669342162296594323 as published (this is the same double).
+const EE = 0.006693421622965943;
 const PI = Math.PI;
 const X_PI = (PI * 3000.0) / 180.0;
 

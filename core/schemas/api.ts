@@ -13,9 +13,12 @@ import { DomainError } from '../errors.ts';
 // shared pieces
 
 /** WGS-84 `[lng, lat]`. */
-export const LngLat = Type.Tuple([Type.Number({ minimum: -180, maximum: 180 }), Type.Number({ minimum: -90, maximum: 90 })], {
-  description: 'WGS-84 [longitude, latitude]',
-});
+export const LngLat = Type.Tuple(
+  [Type.Number({ minimum: -180, maximum: 180 }), Type.Number({ minimum: -90, maximum: 90 })],
+  {
+    description: 'WGS-84 [longitude, latitude]',
+  },
+);
 
 export const ErrorCodeSchema = Type.Union(
   [
@@ -55,7 +58,11 @@ export const CaseStateSchema = Type.Union(
     Type.Literal(s),
   ),
 );
-export const CommandLevelSchema = Type.Union([Type.Literal('community'), Type.Literal('street'), Type.Literal('district')]);
+export const CommandLevelSchema = Type.Union([
+  Type.Literal('community'),
+  Type.Literal('street'),
+  Type.Literal('district'),
+]);
 export const CaseSourceSchema = Type.Union(
   ['hotline', 'patrol', 'citizen', 'superior', 'sensor', 'camera'].map((s) => Type.Literal(s)),
 );
@@ -79,7 +86,9 @@ export const SessionBody = Type.Object({ username: Type.String(), password: Type
 export const DeviceBody = Type.Object(
   {
     id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$' }),
-    kind: Type.Union(['camera', 'smoke', 'heat', 'gas', 'water_level', 'manhole', 'sensor', 'gateway'].map((k) => Type.Literal(k))),
+    kind: Type.Union(
+      ['camera', 'smoke', 'heat', 'gas', 'water_level', 'manhole', 'sensor', 'gateway'].map((k) => Type.Literal(k)),
+    ),
     name: Type.Optional(Type.String({ maxLength: 200 })),
     location: LngLat,
     gateway: Type.Optional(Type.String()),
@@ -97,7 +106,12 @@ export const CaseIntakeBody = Type.Object(
     description: Type.Optional(Type.String({ maxLength: 5000 })),
     category: Type.String({ minLength: 1, maxLength: 100, description: 'a category id from GET /api/categories' }),
     location: LngLat,
-    source: Type.Union([Type.Literal('hotline'), Type.Literal('patrol'), Type.Literal('citizen'), Type.Literal('superior')]),
+    source: Type.Union([
+      Type.Literal('hotline'),
+      Type.Literal('patrol'),
+      Type.Literal('citizen'),
+      Type.Literal('superior'),
+    ]),
     priority: Type.Optional(Priority),
   },
   { $id: 'CaseIntakeBody', additionalProperties: false },
@@ -113,7 +127,12 @@ const Departments = Type.Array(Text(100), { minItems: 1, maxItems: 20, uniqueIte
 
 /** The fields of each action (CONTRACT.md "Case states and actions"), each with `version`. */
 export const CASE_ACTION_BODIES = {
-  register: Type.Object({ category: Text(100), priority: Priority, subcategory: Type.Optional(Type.String()), note: Note }),
+  register: Type.Object({
+    category: Text(100),
+    priority: Priority,
+    subcategory: Type.Optional(Type.String()),
+    note: Note,
+  }),
   reject: Type.Object({ reason: Text(2000), note: Note }),
   merge: Type.Object({ into: Text(100, 'id or code of the surviving case'), note: Note }),
   dispatch: Type.Object({ to: Assignee, deadline: Type.Optional(Time), note: Note }),
@@ -199,6 +218,9 @@ export const CaseSchema = Type.Object(
     closedOnTime: Type.Union([Type.Boolean(), Type.Null()]),
     address: Type.Optional(Type.Union([Type.String(), Type.Null()])),
     mediaUrl: Type.Optional(Type.Union([Type.String(), Type.Null()])),
+    suggestedDepartment: Type.Optional(
+      Type.String({ description: 'the department the routing table names for this category and grid' }),
+    ),
     actions: Type.Optional(
       Type.Array(Type.String(), { description: 'the actions the requesting user may take now (the UI buttons)' }),
     ),
@@ -213,7 +235,9 @@ export const CasePageSchema = Type.Object(
 
 export const TrailEntrySchema = Type.Object({
   seq: Type.Integer(),
-  action: Type.String({ description: 'a case action, intake, or a rule change: add_events, raise_priority, condition_cleared' }),
+  action: Type.String({
+    description: 'a case action, intake, or a rule change: add_events, raise_priority, condition_cleared',
+  }),
   actor: Type.String(),
   role: Type.String(),
   at: Type.String({ format: 'date-time' }),
@@ -310,7 +334,9 @@ export function parseBody<T extends TSchema>(schema: T, value: unknown): Static<
 }
 
 /** An action body: the envelope, then the action's own fields. */
-export function parseCaseAction(value: unknown): { action: CaseActionBodyName; version: number } & Record<string, unknown> {
+export function parseCaseAction(
+  value: unknown,
+): { action: CaseActionBodyName; version: number } & Record<string, unknown> {
   const env = parseBody(CaseActionEnvelope, value);
   const { action: _a, version: _v, ...rest } = value as Record<string, unknown>;
   parseBody(CASE_ACTION_BODIES[env.action as CaseActionBodyName], rest);

@@ -58,7 +58,9 @@ const ERRORS: Record<string, string> = {
   '422': 'illegal_transition: the case’s state does not allow the action',
 };
 const errors = (...codes: string[]) =>
-  Object.fromEntries(codes.map((c) => [c, { description: ERRORS[c], content: { 'application/json': { schema: ref('Error') } } }]));
+  Object.fromEntries(
+    codes.map((c) => [c, { description: ERRORS[c], content: { 'application/json': { schema: ref('Error') } } }]),
+  );
 
 const q = (name: string, description: string, schema: Json = { type: 'string' }, required = false) => ({
   name,
@@ -67,7 +69,13 @@ const q = (name: string, description: string, schema: Json = { type: 'string' },
   description,
   schema,
 });
-const idParam = (description: string) => ({ name: 'id', in: 'path', required: true, description, schema: { type: 'string' } });
+const idParam = (description: string) => ({
+  name: 'id',
+  in: 'path',
+  required: true,
+  description,
+  schema: { type: 'string' },
+});
 const ok = (schema: Json, description = 'OK') => ({ '200': jsonBody(schema, description) });
 const anyJson = { type: 'object', additionalProperties: true };
 
@@ -116,13 +124,19 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
     },
     paths: {
       '/healthz': {
-        get: { summary: 'Readiness', security: [], responses: ok({ type: 'object', properties: { ok: { type: 'boolean' } } }) },
+        get: {
+          summary: 'Readiness',
+          security: [],
+          responses: ok({ type: 'object', properties: { ok: { type: 'boolean' } } }),
+        },
       },
       '/metrics': {
         get: {
           summary: 'Prometheus metrics: messages in/rejected/stored, join rate, cases by state, ws clients',
           security: [],
-          responses: { '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } } },
+          responses: {
+            '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+          },
         },
       },
       '/api/openapi.json': { get: { summary: 'This document', security: [], responses: ok(anyJson) } },
@@ -131,14 +145,18 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
           summary: 'Sign in: sets an HttpOnly SameSite cookie and returns a bearer token',
           security: [],
           requestBody: jsonBody(ref('SessionBody')),
-          responses: { ...ok({ type: 'object', properties: { token: { type: 'string' }, user: anyJson } }), ...errors('400', '401') },
+          responses: {
+            ...ok({ type: 'object', properties: { token: { type: 'string' }, user: anyJson } }),
+            ...errors('400', '401'),
+          },
         },
         delete: { summary: 'Sign out', responses: { '204': { description: 'signed out' } } },
       },
       '/api/me': { get: { summary: 'The signed-in user', responses: { ...ok(anyJson), ...errors('401') } } },
       '/api/grids': {
         get: {
-          summary: 'Published grids as a GeoJSON FeatureCollection (properties code, level, name, parent, kind), within scope',
+          summary:
+            'Published grids as a GeoJSON FeatureCollection (properties code, level, name, parent, kind), within scope',
           parameters: [
             q('level', '1 district … 4 base grid', { type: 'integer', minimum: 1, maximum: 4 }),
             q('parent', 'children of this code'),
@@ -149,11 +167,16 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
       '/api/grids/join': {
         get: {
           summary: 'The four grid codes of a point (nulls outside)',
-          parameters: [q('lng', 'longitude (WGS-84)', { type: 'number' }, true), q('lat', 'latitude (WGS-84)', { type: 'number' }, true)],
+          parameters: [
+            q('lng', 'longitude (WGS-84)', { type: 'number' }, true),
+            q('lat', 'latitude (WGS-84)', { type: 'number' }, true),
+          ],
           responses: {
             ...ok({
               type: 'object',
-              properties: Object.fromEntries(['district', 'street', 'community', 'grid'].map((k) => [k, { type: ['string', 'null'] }])),
+              properties: Object.fromEntries(
+                ['district', 'street', 'community', 'grid'].map((k) => [k, { type: ['string', 'null'] }]),
+              ),
             }),
             ...errors('400', '401'),
           },
@@ -162,8 +185,17 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
       '/api/devices': {
         get: {
           summary: 'The device registry within scope',
-          parameters: [q('kind', 'device kind'), q('grid', 'grid-code prefix'), q('gateway', 'children of a gateway'), q('after', 'id to page after'), q('limit', '≤ 10000', { type: 'integer' })],
-          responses: { ...ok({ type: 'object', properties: { devices: { type: 'array', items: anyJson } } }), ...errors('400', '401') },
+          parameters: [
+            q('kind', 'device kind'),
+            q('grid', 'grid-code prefix'),
+            q('gateway', 'children of a gateway'),
+            q('after', 'id to page after'),
+            q('limit', '≤ 10000', { type: 'integer' }),
+          ],
+          responses: {
+            ...ok({ type: 'object', properties: { devices: { type: 'array', items: anyJson } } }),
+            ...errors('400', '401'),
+          },
         },
         post: {
           summary: 'Register a device (admin); the response carries its MQTT secret, once',
@@ -172,19 +204,33 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
         },
       },
       '/api/devices/{id}': {
-        get: { summary: 'One device', parameters: [idParam('device id')], responses: { ...ok(anyJson), ...errors('401', '404') } },
+        get: {
+          summary: 'One device',
+          parameters: [idParam('device id')],
+          responses: { ...ok(anyJson), ...errors('401', '404') },
+        },
       },
       '/api/devices/{id}/readings': {
         get: {
           summary: 'Time-bucketed series of a device’s metric',
-          parameters: [idParam('device id'), q('metric', 'metric name'), q('from', 'ISO-8601 or epoch ms'), q('to', 'ISO-8601 or epoch ms'), q('bucket', 'e.g. 1m, 5m, 1h')],
+          parameters: [
+            idParam('device id'),
+            q('metric', 'metric name'),
+            q('from', 'ISO-8601 or epoch ms'),
+            q('to', 'ISO-8601 or epoch ms'),
+            q('bucket', 'e.g. 1m, 5m, 1h'),
+          ],
           responses: { ...ok(anyJson), ...errors('400', '401', '404') },
         },
       },
       '/api/ingest/rejects': {
         get: {
           summary: 'Recent rejected MQTT messages with reasons (admin, analyst)',
-          parameters: [q('limit', '≤ 1000', { type: 'integer' }), q('before', 'id, for the next page', { type: 'integer' }), q('reason', 'bad_json | schema | too_large | bad_coordinates | acl | unknown_topic')],
+          parameters: [
+            q('limit', '≤ 1000', { type: 'integer' }),
+            q('before', 'id, for the next page', { type: 'integer' }),
+            q('reason', 'bad_json | schema | too_large | bad_coordinates | acl | unknown_topic'),
+          ],
           responses: { ...ok(anyJson), ...errors('400', '401', '403') },
         },
       },
@@ -195,27 +241,55 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
           responses: { ...ok(anyJson), ...errors('400', '401') },
         },
       },
-      '/api/patrols': { get: { summary: 'SIMULATED grid-worker patrol tracks within scope (demo fleet only)', responses: { ...ok(anyJson), ...errors('401') } } },
+      '/api/patrols': {
+        get: {
+          summary: 'SIMULATED grid-worker patrol tracks within scope (demo fleet only)',
+          responses: { ...ok(anyJson), ...errors('401') },
+        },
+      },
       '/api/open311/keys': {
-        get: { summary: 'Open311 API keys, without their values (admin)', responses: { ...ok(anyJson), ...errors('401', '403') } },
-        post: { summary: 'Create an Open311 API key, returned once (admin)', requestBody: jsonBody({ type: 'object', properties: { name: { type: 'string' } } }), responses: { '201': jsonBody(anyJson), ...errors('400', '401', '403') } },
+        get: {
+          summary: 'Open311 API keys, without their values (admin)',
+          responses: { ...ok(anyJson), ...errors('401', '403') },
+        },
+        post: {
+          summary: 'Create an Open311 API key, returned once (admin)',
+          requestBody: jsonBody({ type: 'object', properties: { name: { type: 'string' } } }),
+          responses: { '201': jsonBody(anyJson), ...errors('400', '401', '403') },
+        },
       },
       '/api/cameras/{id}/snapshot': {
         get: {
           summary: 'A current JPEG from a camera within scope',
           parameters: [idParam('camera device id')],
-          responses: { '200': { description: 'JPEG', content: { 'image/jpeg': { schema: { type: 'string', contentMediaType: 'image/jpeg' } } } }, ...errors('401', '404') },
+          responses: {
+            '200': {
+              description: 'JPEG',
+              content: { 'image/jpeg': { schema: { type: 'string', contentMediaType: 'image/jpeg' } } },
+            },
+            ...errors('401', '404'),
+          },
         },
       },
       '/basemap.json': {
-        get: { summary: 'The intranet basemap style dropped into DATA_DIR (MapLibre style JSON)', responses: { ...ok(anyJson), ...errors('404') } },
+        get: {
+          summary: 'The intranet basemap style dropped into DATA_DIR (MapLibre style JSON)',
+          responses: { ...ok(anyJson), ...errors('404') },
+        },
       },
       '/open311/{file}': {
         get: {
           tags: ['Open311'],
           summary: 'Open311 service discovery: discovery.json | discovery.xml',
           security: [],
-          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string', enum: ['discovery.json', 'discovery.xml'] } }],
+          parameters: [
+            {
+              name: 'file',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', enum: ['discovery.json', 'discovery.xml'] },
+            },
+          ],
           responses: { '200': { description: 'discovery document (JSON or XML)' } },
         },
       },
@@ -223,30 +297,81 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
         get: {
           tags: ['Open311'],
           summary: 'GeoReport v2 (http://wiki.open311.org/GeoReport_v2): discovery, services, requests — .json or .xml',
-          description: 'requests.{format} takes the specification’s filters: service_request_id, service_code, start_date, end_date, status.',
+          description:
+            'requests.{format} takes the specification’s filters: service_request_id, service_code, start_date, end_date, status.',
           security: [],
-          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string', pattern: '^(discovery|services|requests)\\.(json|xml)$' } }],
-          responses: { '200': { description: 'GeoReport v2 document' }, '400': { description: 'GeoReport v2 error list' } },
+          parameters: [
+            {
+              name: 'file',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', pattern: '^(discovery|services|requests)\\.(json|xml)$' },
+            },
+          ],
+          responses: {
+            '200': { description: 'GeoReport v2 document' },
+            '400': { description: 'GeoReport v2 error list' },
+          },
         },
         post: {
           tags: ['Open311'],
-          summary: 'GeoReport v2 POST Service Request (requests.json | requests.xml) with api_key, form-encoded: a case with source citizen',
+          summary:
+            'GeoReport v2 POST Service Request (requests.json | requests.xml) with api_key, form-encoded: a case with source citizen',
           security: [],
-          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string', pattern: '^requests\\.(json|xml)$' } }],
-          responses: { '200': { description: 'service_request_id or token' }, '400': { description: 'GeoReport v2 error list' }, '403': { description: 'missing or unknown api_key' } },
+          parameters: [
+            {
+              name: 'file',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', pattern: '^requests\\.(json|xml)$' },
+            },
+          ],
+          responses: {
+            '200': { description: 'service_request_id or token' },
+            '400': { description: 'GeoReport v2 error list' },
+            '403': { description: 'missing or unknown api_key' },
+          },
         },
       },
       '/open311/v2/services/{file}': {
-        get: { tags: ['Open311'], summary: 'GeoReport v2 service definition: {service_code}.json | .xml', security: [], parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'service definition' }, '404': { description: 'GeoReport v2 error list' } } },
+        get: {
+          tags: ['Open311'],
+          summary: 'GeoReport v2 service definition: {service_code}.json | .xml',
+          security: [],
+          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'service definition' },
+            '404': { description: 'GeoReport v2 error list' },
+          },
+        },
       },
       '/open311/v2/requests/{file}': {
-        get: { tags: ['Open311'], summary: 'GeoReport v2 single service request: {service_request_id}.json | .xml', security: [], parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'service request' }, '404': { description: 'GeoReport v2 error list' } } },
+        get: {
+          tags: ['Open311'],
+          summary: 'GeoReport v2 single service request: {service_request_id}.json | .xml',
+          security: [],
+          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: { '200': { description: 'service request' }, '404': { description: 'GeoReport v2 error list' } },
+        },
       },
       '/open311/v2/tokens/{file}': {
-        get: { tags: ['Open311'], summary: 'GeoReport v2 service_request_id from a token: {token}.json | .xml', security: [], parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }], responses: { '200': { description: 'token → service_request_id' }, '404': { description: 'GeoReport v2 error list' } } },
+        get: {
+          tags: ['Open311'],
+          summary: 'GeoReport v2 service_request_id from a token: {token}.json | .xml',
+          security: [],
+          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': { description: 'token → service_request_id' },
+            '404': { description: 'GeoReport v2 error list' },
+          },
+        },
       },
       '/api/open311/keys/{id}': {
-        delete: { summary: 'Revoke an Open311 API key (admin)', parameters: [idParam('key id')], responses: { '204': { description: 'revoked' }, ...errors('401', '403', '404') } },
+        delete: {
+          summary: 'Revoke an Open311 API key (admin)',
+          parameters: [idParam('key id')],
+          responses: { '204': { description: 'revoked' }, ...errors('401', '403', '404') },
+        },
       },
       '/api/cases': {
         get: {
@@ -267,13 +392,18 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
           responses: { ...ok(ref('CasePage')), ...errors('400', '401') },
         },
         post: {
-          summary: 'Manual intake (hotline, patrol, citizen, superior): dispatcher, commander, grid worker within scope',
+          summary:
+            'Manual intake (hotline, patrol, citizen, superior): dispatcher, commander, grid worker within scope',
           requestBody: jsonBody(ref('CaseIntakeBody')),
           responses: { '201': jsonBody(ref('Case'), 'the new case, state reported'), ...errors('400', '401', '403') },
         },
       },
       '/api/cases/{id}': {
-        get: { summary: 'One case by id or code', parameters: [idParam('case id or code, e.g. HQ-20261123-0001')], responses: { ...ok(ref('Case')), ...errors('401', '404') } },
+        get: {
+          summary: 'One case by id or code',
+          parameters: [idParam('case id or code, e.g. HQ-20261123-0001')],
+          responses: { ...ok(ref('Case')), ...errors('401', '404') },
+        },
       },
       '/api/cases/{id}/actions': {
         post: {
@@ -296,7 +426,8 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
       },
       '/api/stats': {
         get: {
-          summary: 'Indicators (closeRate, onTimeCloseRate, reworkRate, satisfactionRate, overdue, avgHandleMinutes) for a scope, by category, source and department; device online ratio',
+          summary:
+            'Indicators (closeRate, onTimeCloseRate, reworkRate, satisfactionRate, overdue, avgHandleMinutes) for a scope, by category, source and department; device online ratio',
           parameters: [
             q('scope', 'grid-code prefix, narrowed to the caller’s scope'),
             q('from', 'window start (ISO-8601 or epoch ms), default to − 30 days'),
@@ -306,14 +437,27 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
         },
       },
       '/api/departments': {
-        get: { summary: 'Departments', responses: { ...ok({ type: 'object', properties: { departments: { type: 'array', items: ref('Department') } } }), ...errors('401') } },
+        get: {
+          summary: 'Departments',
+          responses: {
+            ...ok({ type: 'object', properties: { departments: { type: 'array', items: ref('Department') } } }),
+            ...errors('401'),
+          },
+        },
       },
       '/api/categories': {
-        get: { summary: 'Event categories with default priority and routed department', responses: { ...ok({ type: 'object', properties: { categories: { type: 'array', items: ref('Category') } } }), ...errors('401') } },
+        get: {
+          summary: 'Event categories with default priority and routed department',
+          responses: {
+            ...ok({ type: 'object', properties: { categories: { type: 'array', items: ref('Category') } } }),
+            ...errors('401'),
+          },
+        },
       },
       '/live': {
         get: {
-          summary: 'WebSocket (upgrade): server → client JSON {"type": "case" | "device" | "grid" | "kpi", …, "seq"}, only what the user may see; ?since=SEQ resumes',
+          summary:
+            'WebSocket (upgrade): server → client JSON {"type": "case" | "device" | "grid" | "kpi", …, "seq"}, only what the user may see; ?since=SEQ resumes',
           responses: { '101': { description: 'switching protocols' }, '401': { description: 'no session' } },
         },
       },

@@ -98,6 +98,9 @@ export type FrigateEvent = Static<typeof FrigateEvent>;
 
 const compile = <T extends TSchema>(s: T) => TypeCompiler.Compile(s);
 const checkTelemetry = compile(TelemetryPayload);
+// For a useful first error: the union's own error only says "Expected union value".
+const checkTelemetryOne = compile(TelemetryMessage);
+const checkTelemetryMany = compile(Type.Array(TelemetryMessage, { minItems: 1, maxItems: MAX_TELEMETRY_BATCH }));
 const checkEvent = compile(EventMessage);
 const checkFrigate = compile(FrigateEvent);
 
@@ -188,7 +191,8 @@ function fail<T>(reason: RejectReason, detail: string): Decoded<T> {
 
 /** `dev/{id}/telemetry`: one reading or an array of them. */
 export function decodeTelemetry(json: unknown): Decoded<Reading[]> {
-  if (!checkTelemetry.Check(json)) return fail('schema', firstError(checkTelemetry, json));
+  if (!checkTelemetry.Check(json))
+    return fail('schema', firstError(Array.isArray(json) ? checkTelemetryMany : checkTelemetryOne, json));
   const list = Array.isArray(json) ? json : [json];
   const out: Reading[] = new Array(list.length);
   for (let i = 0; i < list.length; i++) {

@@ -16,11 +16,37 @@ export interface EmbeddedBroker {
   close(): Promise<void>;
 }
 
+/**
+ * Hard limit on one MQTT packet, bytes. aedes has no packet-size option and its parser (mqtt-packet) buffers a
+ * whole packet before anyone sees it, so without a limit one client could make the broker hold up to the
+ * protocol's 256 MB. Payloads between the contract's 256 KiB and this limit reach the consumer and are
+ * rejected there as `too_large` with the connection kept; beyond it the connection is closed.
+ */
+export const MAX_PACKET_BYTES = 1024 * 1024;
+
+/** Make the client's MQTT parser refuse a packet whose Remaining Length (MQTT 3.1.1 §2.2.3) is over max. */
+function limitPacketSize(conn: object, max: number): void {
+  type P = { _parseLength(): boolean; _emitError(e: Error): void; packet: { length: number } };
+  const parser = (conn as { client?: { _parser?: P } }).client?._parser;
+  if (!parser || typeof parser._parseLength !== 'function') return;
+  const parseLength = parser._parseLength;
+  parser._parseLength = function (this: P) {
+    const ok = parseLength.call(this);
+    if (ok && this.packet.length > max) {
+      this._emitError(new Error(`packet of ${this.packet.length} bytes exceeds ${max}`));
+      return false;
+    }
+    return ok;
+  };
+}
+
 export async function startEmbeddedBroker(opts: {
   port: number;
   host?: string;
   log: Logger;
   aedes?: AedesOptions;
+  /** Larger MQTT packets close the connection (default MAX_PACKET_BYTES). */
+  maxPacketBytes?: number;
 }): Promise<EmbeddedBroker> {
   const aedes = await Aedes.createBroker({ ...opts.aedes });
   aedes.on('clientError', (client, err) =>
@@ -31,14 +57,18 @@ export async function startEmbeddedBroker(opts: {
   );
   // No Nagle: PUBACKs are small writes sent after a commit; with Nagle and the peer's delayed ACK each could
   // wait up to ~40 ms (RFC 896 / RFC 1122 §4.2.3.2), which is most of a 50 ms p99 budget.
-  const tcp: Server = createServer({ noDelay: true }, aedes.handle);
+  const maxPacket = opts.maxPacketBytes ?? MAX_PACKET_BYTES;
+  const tcp: Server = createServer({ noDelay: true }, (socket) => {
+    aedes.handle(socket);
+    limitPacketSize(socket, maxPacket);
+  });
   await new Promise<void>((resolve, reject) => {
     tcp.once('error', reject);
     tcp.listen(opts.port, opts.host, () => resolve());
   });
   const addr = tcp.address();
   const port = typeof addr === 'object' && addr ? addr.port : opts.port;
-  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: maxPacket + 16 });
   return {
     aedes,
     port,
@@ -47,6 +77,7 @@ export async function startEmbeddedBroker(opts: {
         const stream = createWebSocketStream(ws);
         stream.on('error', () => stream.destroy());
         aedes.handle(stream as never, req as never);
+        limitPacketSize(stream, maxPacket);
       });
     },
     async close() {

@@ -173,7 +173,8 @@ export class RulesRunner {
     this.timers.push(setInterval(() => this.tick(), this.o.tickMs));
     this.timers.push(
       setInterval(
-        () => void this.loadDevices().catch((e) => this.log?.warn({ err: (e as Error).message }, 'device reload failed')),
+        () =>
+          void this.loadDevices().catch((e) => this.log?.warn({ err: (e as Error).message }, 'device reload failed')),
         this.o.devicesRefreshMs,
       ),
     );
@@ -358,7 +359,9 @@ export class RulesRunner {
    * wait, with everything behind them, until the registry is read again.
    */
   private run(deviceIds: string[], judge: () => RuleDecision[]): void {
-    if (!this.judging && deviceIds.every((id) => this.devices.has(id))) {
+    const now = Date.now();
+    const known = (id: string) => this.devices.has(id) || (this.unknownUntil.get(id) ?? 0) > now;
+    if (!this.judging && deviceIds.every(known)) {
       this.accept(judge);
       return;
     }
@@ -369,10 +372,16 @@ export class RulesRunner {
       } catch (e) {
         this.log?.warn({ err: (e as Error).message }, 'device registry read failed; judging with what is known');
       }
+      // Ids still unknown after a fresh read (removed meanwhile) do not trigger another read for a minute.
+      const until = Date.now() + 60_000;
+      for (const id of deviceIds) if (!this.devices.has(id)) this.unknownUntil.set(id, until);
+      if (this.unknownUntil.size > 10_000) this.unknownUntil.clear();
       while (this.backlog.length) this.accept(this.backlog.shift()!);
       this.judging = null;
     })();
   }
+
+  private readonly unknownUntil = new Map<string, number>();
 
   private accept(judge: () => RuleDecision[]): void {
     let ds: RuleDecision[];
@@ -421,7 +430,10 @@ export class RulesRunner {
           if (d.priority >= s.case.priority) return;
           const c = s.case;
           const base = c.registeredAt ?? this.svc.now();
-          const shorter = c.deadline === null ? null : Math.min(c.deadline, deadlineFor(c.category, d.priority, base, this.svc.deadlines));
+          const shorter =
+            c.deadline === null
+              ? null
+              : Math.min(c.deadline, deadlineFor(c.category, d.priority, base, this.svc.deadlines));
           await tx.amend(
             s,
             'raise_priority',
@@ -462,15 +474,17 @@ export class RulesRunner {
   private async onCase(key: string, fn: (tx: CaseTx, s: StoredCase) => Promise<void>): Promise<boolean> {
     const id = this.keyToCase.get(key);
     if (!id) return false;
-    return this.svc.transact(async (tx) => {
-      const s = await tx.lock(id);
-      if (!s || ['closed', 'rejected', 'merged'].includes(s.case.state)) return false;
-      await fn(tx, s);
-      return true;
-    }).then((ok) => {
-      if (!ok) this.forget(key);
-      return ok;
-    });
+    return this.svc
+      .transact(async (tx) => {
+        const s = await tx.lock(id);
+        if (!s || ['closed', 'rejected', 'merged'].includes(s.case.state)) return false;
+        await fn(tx, s);
+        return true;
+      })
+      .then((ok) => {
+        if (!ok) this.forget(key);
+        return ok;
+      });
   }
 
   private addEvents(tx: CaseTx, s: StoredCase, count: number, deviceId: string, reason: string): Promise<StoredCase> {

@@ -105,7 +105,11 @@ export class CaseTx {
    * state, with all its trail entries in one statement.
    */
   async create(
-    input: CaseInput & { address?: string | null; mediaUrl?: string | null; attributes?: Record<string, unknown> | null },
+    input: CaseInput & {
+      address?: string | null;
+      mediaUrl?: string | null;
+      attributes?: Record<string, unknown> | null;
+    },
     actor: Actor,
     opts: { ruleKey?: string | null; reporter?: unknown; then?: { action: CaseAction; actor: Actor }[] } = {},
   ): Promise<StoredCase> {
@@ -376,7 +380,12 @@ export class CaseService implements CasePort {
     if (!loc) return { district: null, street: null, community: null, grid: null };
     try {
       const g = this.opts.grids.join(loc[0], loc[1]);
-      return { district: g.district ?? null, street: g.street ?? null, community: g.community ?? null, grid: g.grid ?? null };
+      return {
+        district: g.district ?? null,
+        street: g.street ?? null,
+        community: g.community ?? null,
+        grid: g.grid ?? null,
+      };
     } catch {
       return { district: null, street: null, community: null, grid: null };
     }
@@ -404,7 +413,8 @@ export class CaseService implements CasePort {
     const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 50), 1), 500);
     let gridPrefix = filter.grid || undefined;
     if (gridPrefix && scope.gridPrefix) {
-      if (scope.gridPrefix.startsWith(gridPrefix)) gridPrefix = undefined; // the scope is narrower already
+      if (scope.gridPrefix.startsWith(gridPrefix))
+        gridPrefix = undefined; // the scope is narrower already
       else if (!gridPrefix.startsWith(scope.gridPrefix)) return { cases: [], nextCursor: null };
     }
     const rows = await listCases(
@@ -443,7 +453,10 @@ export class CaseService implements CasePort {
     if (typeof version !== 'number' || !Number.isInteger(version)) {
       throw new DomainError('validation_failed', 'version (the version you saw) is required', { field: 'version' });
     }
-    const scoped = actor.role !== 'admin' && actor.role !== 'system' && (!!actor.scope.grid || !!actor.scope.department || actor.role === 'department');
+    const scoped =
+      actor.role !== 'admin' &&
+      actor.role !== 'system' &&
+      (!!actor.scope.grid || !!actor.scope.department || actor.role === 'department');
     const stored = await this.transact(async (tx) => {
       const s = await tx.lock(id);
       if (!s || !inScope(actor, s.case)) {

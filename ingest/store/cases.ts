@@ -88,7 +88,13 @@ export async function nextCaseNumber(q: Queryable, day: string): Promise<number>
 export async function insertCase(
   q: Queryable,
   c: CaseRecord,
-  opts: { ruleKey?: string | null; reporter?: unknown; nextTimerAt: number | null; trailSeq: number; trailHead: string },
+  opts: {
+    ruleKey?: string | null;
+    reporter?: unknown;
+    nextTimerAt: number | null;
+    trailSeq: number;
+    trailHead: string;
+  },
 ): Promise<void> {
   const d = derived(c, opts.nextTimerAt);
   await q.query(
@@ -322,8 +328,6 @@ export async function listCases(q: Queryable, f: CaseQuery, scope: CaseScope): P
   return r.rows.map((x) => (typeof x.doc === 'string' ? JSON.parse(x.doc) : x.doc) as CaseRecord);
 }
 
-export interface TrailRow extends TrailEntry {}
-
 /** The whole trail of a case, in order. */
 export async function trailRows(q: Queryable, caseId: string): Promise<TrailEntry[]> {
   const r = await q.query<{
@@ -411,7 +415,10 @@ export async function countByState(q: Queryable, scope: CaseScope): Promise<Reco
 }
 
 /** Devices online / total under a grid prefix (the device online ratio of /api/stats). */
-export async function deviceOnline(q: Queryable, gridPrefix: string | null): Promise<{ online: number; total: number }> {
+export async function deviceOnline(
+  q: Queryable,
+  gridPrefix: string | null,
+): Promise<{ online: number; total: number }> {
   const r = await q.query<{ online: string | number; total: string | number }>(
     `SELECT count(*) FILTER (WHERE online) AS online, count(*) AS total FROM devices
       WHERE kind <> 'gateway' AND ($1::text IS NULL OR grid LIKE $1 || '%')`,

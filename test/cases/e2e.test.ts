@@ -37,10 +37,18 @@ function nearCamera(street: string, skip = 0): { camera: FleetDevice; at: [numbe
   return { camera, at: [camera.location[0] + 0.0001, camera.location[1]] };
 }
 
-async function http(method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
+async function http(
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
   const r = await fetch(p.url + path, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await r.text();
@@ -111,7 +119,9 @@ describe('sensor-raised cases over MQTT', () => {
     const [liveAdmin, liveDistrict, liveStreet1] = await Promise.all([live(admin), live(district), live(street1)]);
     const { camera, at } = nearCamera('120106002');
     const dev = await device('e2e-fire-1', 'smoke', at);
-    await dev.publishAsync('dev/e2e-fire-1/event', JSON.stringify({ ts: Date.now(), seq: 1, type: 'fire_alarm' }), { qos: 1 });
+    await dev.publishAsync('dev/e2e-fire-1/event', JSON.stringify({ ts: Date.now(), seq: 1, type: 'fire_alarm' }), {
+      qos: 1,
+    });
 
     const c = await waitFor(() => caseOfDevice('e2e-fire-1'));
     expect(c.priority).toBe(1);
@@ -131,7 +141,11 @@ describe('sensor-raised cases over MQTT', () => {
     expect((await http('GET', `/api/cases/${c.id}`, street1)).status).toBe(404);
     expect((await http('GET', `/api/cases/${c.code}`, street1)).status).toBe(404);
     expect((await http('GET', `/api/cases/${c.id}/trail`, street1)).status).toBe(404);
-    const act = await http('POST', `/api/cases/${c.id}/actions`, street1, { action: 'comment', note: 'x', version: c.version });
+    const act = await http('POST', `/api/cases/${c.id}/actions`, street1, {
+      action: 'comment',
+      note: 'x',
+      version: c.version,
+    });
     expect(act.status).toBe(403);
     expect(act.body.error.code).toBe('outside_scope');
     const sD = await http('GET', '/api/stats', district);
@@ -146,7 +160,9 @@ describe('sensor-raised cases over MQTT', () => {
     const { at } = nearCamera('120106003');
     const smoke = await device('e2e-smoke-1', 'smoke', at);
     const cam = await device('e2e-cam-1', 'camera', [at[0] + 0.0005, at[1]]);
-    await smoke.publishAsync('dev/e2e-smoke-1/event', JSON.stringify({ ts: Date.now(), seq: 1, type: 'smoke_alarm' }), { qos: 1 });
+    await smoke.publishAsync('dev/e2e-smoke-1/event', JSON.stringify({ ts: Date.now(), seq: 1, type: 'smoke_alarm' }), {
+      qos: 1,
+    });
     const c = await waitFor(() => caseOfDevice('e2e-smoke-1'));
     expect(c.priority).toBe(2);
     expect(c.linkedCameras).toContain('e2e-cam-1');
@@ -170,7 +186,9 @@ describe('sensor-raised cases over MQTT', () => {
     const t0 = Date.now();
     await Promise.all(
       Array.from({ length: 1000 }, (_, i) =>
-        dev.publishAsync('dev/e2e-repeat-1/event', JSON.stringify({ ts: t0 + i, seq: i + 1, type: 'gas_alarm' }), { qos: 1 }),
+        dev.publishAsync('dev/e2e-repeat-1/event', JSON.stringify({ ts: t0 + i, seq: i + 1, type: 'gas_alarm' }), {
+          qos: 1,
+        }),
       ),
     );
     const c = await waitFor(async () => {
@@ -187,7 +205,12 @@ describe('the case API', () => {
   it('manual intake, actions with versions (409, 422, 403), trail, lookups by code, openapi', async () => {
     const dispatcher = await p.login('dispatcher', ADMIN_PASSWORD);
     const { at } = nearCamera('120106002');
-    const bad = await http('POST', '/api/cases', dispatcher, { title: '', category: 'x', location: [1, 2], source: 'hotline' });
+    const bad = await http('POST', '/api/cases', dispatcher, {
+      title: '',
+      category: 'x',
+      location: [1, 2],
+      source: 'hotline',
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('validation_failed');
     const made = await http('POST', '/api/cases', dispatcher, {
@@ -201,6 +224,7 @@ describe('the case API', () => {
     expect(c.code).toMatch(/^HQ-\d{8}-\d{4}$/);
     expect(c.state).toBe('reported');
     expect(c.actions).toContain('register');
+    expect((c as ApiCase & { suggestedDepartment?: string }).suggestedDepartment).toBe('urban');
     expect((await http('GET', `/api/cases/${c.code}`, dispatcher)).body.id).toBe(c.id);
 
     const reg = await http('POST', `/api/cases/${c.id}/actions`, dispatcher, {
@@ -211,15 +235,27 @@ describe('the case API', () => {
     });
     expect(reg.status).toBe(200);
     expect(reg.body.version).toBe(2);
-    const stale = await http('POST', `/api/cases/${c.id}/actions`, dispatcher, { action: 'comment', note: 'late', version: 1 });
+    const stale = await http('POST', `/api/cases/${c.id}/actions`, dispatcher, {
+      action: 'comment',
+      note: 'late',
+      version: 1,
+    });
     expect(stale.status).toBe(409);
     expect(stale.body.error.code).toBe('stale_version');
     // admin may handle, but not a registered (not yet dispatched) case
-    const illegal = await http('POST', `/api/cases/${c.id}/actions`, admin, { action: 'handle', result: 'x', version: 2 });
+    const illegal = await http('POST', `/api/cases/${c.id}/actions`, admin, {
+      action: 'handle',
+      result: 'x',
+      version: 2,
+    });
     expect(illegal.status).toBe(422);
     expect(illegal.body.error.code).toBe('illegal_transition');
     // a dispatcher may not handle at all
-    const role = await http('POST', `/api/cases/${c.id}/actions`, dispatcher, { action: 'handle', result: 'x', version: 2 });
+    const role = await http('POST', `/api/cases/${c.id}/actions`, dispatcher, {
+      action: 'handle',
+      result: 'x',
+      version: 2,
+    });
     expect(role.status).toBe(403);
     expect(role.body.error.code).toBe('forbidden');
     const dept = await p.login('dept-fire', ADMIN_PASSWORD);
@@ -234,8 +270,15 @@ describe('the case API', () => {
     expect(trail.body.entries.map((e: { action: string }) => e.action)).toEqual(['intake', 'register']);
 
     expect((await http('GET', '/api/departments', dispatcher)).body.departments.length).toBeGreaterThan(0);
-    const cats = (await http('GET', '/api/categories', dispatcher)).body.categories as { id: string; department: string }[];
+    const cats = (await http('GET', '/api/categories', dispatcher)).body.categories as {
+      id: string;
+      department: string;
+    }[];
     expect(cats.find((x) => x.id === 'street_order.street_vending')?.department).toBe('urban');
+
+    const metrics = await fetch(`${p.url}/metrics`).then((r) => r.text());
+    expect(metrics).toMatch(/^onegrid_cases\{state="dispatched"\} [1-9]/m);
+    expect(metrics).toMatch(/^onegrid_cases\{state="registered"\} [1-9]/m);
 
     const doc = await fetch(`${p.url}/api/openapi.json`).then((r) => r.json());
     expect(doc.openapi).toMatch(/^3\.1/);

@@ -36,11 +36,10 @@ function routes(dir: string, base = ''): string[] {
 describe('GET /api/openapi.json', () => {
   it('is OpenAPI 3.1 and covers every HTTP route of web/routes', () => {
     expect(doc.openapi).toBe('3.1.0');
-    const missing = routes('web/routes')
-      .filter((r) => {
-        const [method, p] = r.split(' ');
-        return !doc.paths[p]?.[method];
-      });
+    const missing = routes('web/routes').filter((r) => {
+      const [method, p] = r.split(' ');
+      return !doc.paths[p]?.[method];
+    });
     expect(missing).toEqual([]);
     for (const p of ['/healthz', '/metrics', '/live']) expect(doc.paths[p]).toBeDefined();
   });

@@ -34,7 +34,12 @@ beforeAll(async () => {
   );
   await svc.refreshCameras();
   dir = mkdtempSync(path.join(tmpdir(), 'onegrid-rules-'));
-  runner = new RulesRunner(svc, { rulesPath: path.join(dir, 'rules.json'), log: silentLog, pollMs: 50, tickMs: 3_600_000 });
+  runner = new RulesRunner(svc, {
+    rulesPath: path.join(dir, 'rules.json'),
+    log: silentLog,
+    pollMs: 50,
+    tickMs: 3_600_000,
+  });
   await runner.start();
 });
 afterAll(async () => {
@@ -121,7 +126,9 @@ describe('rules runner', () => {
 
   it('a closed case lets the next alarm open a new one', async () => {
     const [c] = await casesOf('fa-1');
-    await db.query(`UPDATE cases SET state = 'closed', doc = jsonb_set(doc, '{state}', '"closed"') WHERE id = $1`, [c.id]);
+    await db.query(`UPDATE cases SET state = 'closed', doc = jsonb_set(doc, '{state}', '"closed"') WHERE id = $1`, [
+      c.id,
+    ]);
     // the service tells the runner when it closes a case itself; here the row was closed directly
     runner.onEvents([ev('fa-1', 'fire_alarm')]);
     await runner.idle();
@@ -139,6 +146,23 @@ describe('rules runner', () => {
     await runner.idle();
     expect((await casesOf('fa-1')).filter((k) => k.state !== 'closed')).toHaveLength(1);
     expect(await casesOf('fa-1')).toHaveLength(3);
+  });
+
+  it('after a restart (a fresh engine), a repeat folds into the open case by its rule key', async () => {
+    const before = (await casesOf('fa-1')).filter((k) => k.state !== 'closed');
+    expect(before).toHaveLength(1);
+    const fresh = new RulesRunner(svc, { rulesPath: null, log: silentLog, tickMs: 3_600_000 });
+    await fresh.start();
+    try {
+      fresh.onEvents([ev('fa-1', 'fire_alarm'), ev('fa-1', 'fire_alarm')]);
+      await fresh.idle();
+    } finally {
+      await fresh.stop();
+    }
+    const after = (await casesOf('fa-1')).filter((k) => k.state !== 'closed');
+    expect(after).toHaveLength(1);
+    expect(after[0].id).toBe(before[0].id);
+    expect(after[0].eventCount).toBe(before[0].eventCount + 2);
   });
 
   it('a burst of 1,000 alarms from different devices in one grid makes a bounded number of cases', async () => {
@@ -182,7 +206,13 @@ describe('rules runner', () => {
   it('reloads the rules file without a restart and refuses a bad one with its line', async () => {
     const file = path.join(dir, 'rules.json');
     // a file that turns smoke alarms into priority-3 cases
-    writeFileSync(file, DEFAULT_RULES_TEXT.replace('"category": "fire.suspected_fire", "priority": 2,\n      "title": "疑似火情 Suspected fire (smoke alarm)"', '"category": "fire.suspected_fire", "priority": 3,\n      "title": "疑似火情 Suspected fire (smoke alarm)"'));
+    writeFileSync(
+      file,
+      DEFAULT_RULES_TEXT.replace(
+        '"category": "fire.suspected_fire", "priority": 2,\n      "title": "疑似火情 Suspected fire (smoke alarm)"',
+        '"category": "fire.suspected_fire", "priority": 3,\n      "title": "疑似火情 Suspected fire (smoke alarm)"',
+      ),
+    );
     await waitFor(() => runner.rulesStatus().source === 'file');
     expect(runner.engine.getRules().events.find((e) => e.type === 'smoke_alarm')?.priority).toBe(3);
 

@@ -101,7 +101,10 @@ describe.each(backends)('case service on %s', (_name, open) => {
 
   it('an action the state does not allow is 422, one the role does not allow is 403', async () => {
     const c = await hotline(IN_STREET_1);
-    await expectCode(svc.act(c.id, { action: 'handle', result: 'done', version: 1 }, actor(USERS.admin)), 'illegal_transition');
+    await expectCode(
+      svc.act(c.id, { action: 'handle', result: 'done', version: 1 }, actor(USERS.admin)),
+      'illegal_transition',
+    );
     await expectCode(
       svc.act(c.id, { action: 'register', category: c.category, priority: 2, version: 1 }, actor(USERS.worker1)),
       'forbidden',
@@ -128,7 +131,10 @@ describe.each(backends)('case service on %s', (_name, open) => {
     await expectCode(svc.act(theirs.id, { action: 'comment', note: 'hi', version: 1 }, s1), 'outside_scope');
     // a scoped actor gets the same answer for an id that does not exist: existence is not revealed
     await expectCode(svc.act('no-such-case', { action: 'comment', note: 'hi', version: 1 }, s1), 'outside_scope');
-    await expectCode(svc.act('no-such-case', { action: 'comment', note: 'hi', version: 1 }, actor(USERS.admin)), 'not_found');
+    await expectCode(
+      svc.act('no-such-case', { action: 'comment', note: 'hi', version: 1 }, actor(USERS.admin)),
+      'not_found',
+    );
     expect((await svc.act(mine.id, { action: 'comment', note: 'on it', version: 1 }, s1)).version).toBe(2);
 
     // make the other street's case due in the window so it would count
@@ -164,7 +170,11 @@ describe.each(backends)('case service on %s', (_name, open) => {
     let x = await svc.act(c.id, { action: 'register', category: c.category, priority: 2, version: 1 }, d);
     x = await svc.act(c.id, { action: 'dispatch', to: { kind: 'department', id: 'fire' }, version: x.version }, d);
     expect((await svc.get(c.id, fire)).id).toBe(c.id);
-    expect((await svc.list({ limit: 500 }, fire)).cases.every((k) => k.assignee?.id === 'fire' || k.whistles.some((w) => w.department === 'fire'))).toBe(true);
+    expect(
+      (await svc.list({ limit: 500 }, fire)).cases.every(
+        (k) => k.assignee?.id === 'fire' || k.whistles.some((w) => w.department === 'fire'),
+      ),
+    ).toBe(true);
     await expectCode(svc.get(c.id, actor(USERS.police)), 'not_found');
     x = await svc.act(c.id, { action: 'whistle', departments: ['police'], version: x.version }, d);
     expect((await svc.get(c.id, actor(USERS.police))).id).toBe(c.id);
@@ -195,7 +205,9 @@ describe.each(backends)('case service on %s', (_name, open) => {
 
   it('the database refuses UPDATE and DELETE of trail rows', async () => {
     const c = await hotline(IN_STREET_1);
-    await expect(db.query(`UPDATE case_trail SET note = 'x' WHERE case_id = $1`, [c.id])).rejects.toThrow(/append-only/);
+    await expect(db.query(`UPDATE case_trail SET note = 'x' WHERE case_id = $1`, [c.id])).rejects.toThrow(
+      /append-only/,
+    );
     await expect(db.query(`DELETE FROM case_trail WHERE case_id = $1`, [c.id])).rejects.toThrow(/append-only/);
   });
 

@@ -4,6 +4,7 @@
  * status and Last Will, Frigate events.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
 import mqtt from 'mqtt';
 import type { Db } from '../../ingest/store/db.ts';
 import { listRejects } from '../../ingest/store/ingest.ts';
@@ -151,6 +152,43 @@ describe('validation', () => {
     const rows = await listRejects(base, { limit: 100, reason: 'too_large' });
     expect(rows[0].detail).toContain('262145 bytes');
     await d2.endAsync();
+  });
+});
+
+describe('MQTT over WebSocket', () => {
+  it('applies the same authentication and ACL', async () => {
+    const http = createServer();
+    http.on('upgrade', (req, socket, head) => rig.broker.handleUpgrade(req, socket, head));
+    await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
+    const port = (http.address() as { port: number }).port;
+    const wsUrl = `ws://127.0.0.1:${port}/mqtt`;
+    try {
+      expect(await refusal(wsUrl, 'd1', 'wrong-secret')).toBe('5');
+      const d1 = await connect(wsUrl, 'd1');
+      const before = await metricValue(rig.registry, 'onegrid_mqtt_messages_rejected_total', { reason: 'acl' });
+      await d1.publishAsync('dev/d1/telemetry', tel(300), { qos: 1 });
+      await d1.publishAsync('dev/d3/telemetry', tel(300), { qos: 1 });
+      expect(await count(base, `SELECT count(*) n FROM readings WHERE seq = 300`)).toBe(1);
+      expect(await metricValue(rig.registry, 'onegrid_mqtt_messages_rejected_total', { reason: 'acl' })).toBe(before + 1);
+      await d1.endAsync();
+    } finally {
+      http.closeAllConnections();
+      await new Promise((r) => http.close(r));
+    }
+  });
+});
+
+describe('packet size', () => {
+  it('closes a connection that sends a packet over the hard limit; others go on', async () => {
+    const d3 = await connect(rig.url, 'd3');
+    const d1 = await connect(rig.url, 'd1');
+    const closed = new Promise((r) => d3.once('close', r));
+    d3.publish('dev/d3/telemetry', Buffer.alloc(2 * 1024 * 1024, 32), { qos: 1 });
+    await closed;
+    await d1.publishAsync('dev/d1/telemetry', tel(77), { qos: 1 });
+    expect(await count(base, `SELECT count(*) n FROM readings WHERE device_id = 'd1' AND seq = 77`)).toBe(1);
+    d3.end(true);
+    await d1.endAsync();
   });
 });
 

@@ -41,6 +41,10 @@ export async function startMosquitto(): Promise<MosquittoHandle> {
   const proc: ChildProcess = spawn(bin, ['-c', conf], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr!.on('data', (d) => (err += d));
+  proc.once('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`mosquitto exited unexpectedly (code ${code}, signal ${signal}): ${err}\n`);
+  });
+  let stopping = false;
   const deadline = Date.now() + 10_000;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
@@ -58,7 +62,8 @@ export async function startMosquitto(): Promise<MosquittoHandle> {
     url: `mqtt://127.0.0.1:${port}`,
     port,
     async stop() {
-      if (proc.exitCode === null) {
+      stopping = true;
+      if (proc.exitCode === null && proc.signalCode === null) {
         const exited = new Promise((r) => proc.once('exit', r));
         proc.kill('SIGTERM');
         await exited;

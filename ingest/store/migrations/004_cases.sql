@@ -17,3 +17,7 @@ CREATE INDEX IF NOT EXISTS cases_closed ON cases (closed_at);
 ALTER TABLE case_trail ADD COLUMN IF NOT EXISTS from_state text;
 ALTER TABLE case_trail ADD COLUMN IF NOT EXISTS to_state text;
 ALTER TABLE case_trail ADD COLUMN IF NOT EXISTS version int;
+
+-- Scope and filters match grid-code prefixes (`grid LIKE '120106001%'`): an index usable for prefixes
+-- whatever the database's collation.
+CREATE INDEX IF NOT EXISTS cases_grid_prefix ON cases (grid text_pattern_ops);

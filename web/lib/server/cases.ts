@@ -1,6 +1,7 @@
 /** The case service as the API routes use it (registered by ingest/platform.ts on `services.ext.cases`). */
 import type { Actor, Case } from '../../../core/cases/types.ts';
 import { DomainError } from '../../../core/errors.ts';
+import { caseGridCode } from '../../../core/cases/machine.ts';
 import { actorOf } from '../../../ingest/cases/port.ts';
 import type { CaseService } from '../../../ingest/cases/service.ts';
 import type { SessionUser } from '../../../ingest/auth/sessions.ts';
@@ -12,7 +13,12 @@ import { getServices } from './platform.ts';
  * unexpected error and answer 500. Rethrow it as this bundle's class, code, message and details unchanged.
  */
 function adopt(e: unknown): never {
-  if (!(e instanceof DomainError) && e instanceof Error && e.name === 'DomainError' && typeof (e as { code?: unknown }).code === 'string') {
+  if (
+    !(e instanceof DomainError) &&
+    e instanceof Error &&
+    e.name === 'DomainError' &&
+    typeof (e as { code?: unknown }).code === 'string'
+  ) {
     const x = e as Error & { code: ConstructorParameters<typeof DomainError>[0]; details?: unknown };
     throw new DomainError(x.code, x.message, x.details);
   }
@@ -48,7 +54,15 @@ export function actorFor(u: SessionUser): Actor {
   return actorOf(u);
 }
 
-/** A case as the API answers it: with the actions this user may take now. */
-export function caseView(c: Case, actor: Actor): Case & { actions: string[] } {
-  return { ...c, actions: caseService().allowedActions(c, actor) };
+/**
+ * A case as the API answers it: with the actions this user may take now, and the department the routing
+ * table names for its category and grid (for the dispatcher's suggestion).
+ */
+export function caseView(c: Case, actor: Actor): Case & { actions: string[]; suggestedDepartment: string } {
+  const svc = caseService();
+  return {
+    ...c,
+    actions: svc.allowedActions(c, actor),
+    suggestedDepartment: svc.departments.route(c.category, caseGridCode(c.grid)),
+  };
 }

@@ -8,7 +8,7 @@
 import { PolygonLayer, ScatterplotLayer, TextLayer, PathLayer } from '@deck.gl/layers';
 import { TripsLayer } from '@deck.gl/geo-layers';
 import { HeatmapLayer } from '@deck.gl/aggregation-layers';
-import type { Layer, PickingInfo } from '@deck.gl/core';
+import type { Layer } from '@deck.gl/core';
 import type { Case, Device, GridFC, GridFeature, HeatPoint, PatrolTrip } from './types.ts';
 import type { WallState } from './state.svelte.ts';
 
@@ -110,8 +110,6 @@ export interface BuildContext {
   /** Pixel scale for a 4K wall (1 at 1920 wide). */
   scale: number;
   toggles: LayerToggles;
-  onGridClick: (code: string) => void;
-  onCaseClick: (id: string) => void;
 }
 
 export class WallLayers {
@@ -210,10 +208,6 @@ export class WallLayers {
         pickable: true,
         autoHighlight: true,
         highlightColor: [255, 255, 255, 70],
-        onClick: (info: PickingInfo<GridCell>) => {
-          if (info.object) ctx.onGridClick(info.object.code);
-          return true;
-        },
         updateTriggers: {
           getElevation: [w.caseVersion, focus],
           getFillColor: [w.caseVersion, focus],
@@ -302,10 +296,6 @@ export class WallLayers {
           getLineWidth: 1.5 * s,
           getLineColor: MARKER_EDGE,
           pickable: true,
-          onClick: (info: PickingInfo<Case>) => {
-            if (info.object) ctx.onCaseClick(info.object.id);
-            return true;
-          },
           parameters: ON_TOP,
           updateTriggers: { getFillColor: w.caseVersion, getRadius: w.caseVersion },
         }),

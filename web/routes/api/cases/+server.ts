@@ -7,7 +7,8 @@ import { CASE_STATES, type CaseState, type Priority } from '../../../../core/cas
 function time(v: string | null, name: string): number | undefined {
   if (v === null || v === '') return undefined;
   const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(n)) fail('validation_failed', `${name} must be an ISO-8601 time or epoch milliseconds`, { field: name });
+  if (!Number.isFinite(n))
+    fail('validation_failed', `${name} must be an ISO-8601 time or epoch milliseconds`, { field: name });
   return n;
 }
 
@@ -19,9 +20,14 @@ function time(v: string | null, name: string): number | undefined {
 export const GET = api(async (event) => {
   const u = requireUser(event);
   const p = event.url.searchParams;
-  const state = p.get('state')?.split(',').map((s) => s.trim()).filter(Boolean);
+  const state = p
+    .get('state')
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const s of state ?? [])
-    if (!CASE_STATES.includes(s as CaseState)) fail('validation_failed', `state ${s} is not a case state`, { field: 'state' });
+    if (!CASE_STATES.includes(s as CaseState))
+      fail('validation_failed', `state ${s} is not a case state`, { field: 'state' });
   const overdue = p.get('overdue');
   if (overdue !== null && overdue !== 'true' && overdue !== 'false')
     fail('validation_failed', 'overdue must be true or false', { field: 'overdue' });

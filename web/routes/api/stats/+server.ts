@@ -8,7 +8,8 @@ const DAY = 24 * 3600_000;
 function time(v: string | null, name: string, dflt: number): number {
   if (v === null || v === '') return dflt;
   const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(n)) fail('validation_failed', `${name} must be an ISO-8601 time or epoch milliseconds`, { field: name });
+  if (!Number.isFinite(n))
+    fail('validation_failed', `${name} must be an ISO-8601 time or epoch milliseconds`, { field: name });
   return n;
 }
 
