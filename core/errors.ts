@@ -51,6 +51,16 @@ export function httpStatusOf(code: ErrorCode): number {
   return STATUS[code];
 }
 
+/**
+ * By shape, not `instanceof`: the web bundle carries its own copy of this module, so a DomainError thrown
+ * by a platform service is not an instance of the web copy's class.
+ */
 export function isDomainError(e: unknown): e is DomainError {
-  return e instanceof DomainError;
+  return (
+    e instanceof DomainError ||
+    (e instanceof Error &&
+      e.name === 'DomainError' &&
+      typeof (e as unknown as { code?: unknown }).code === 'string' &&
+      (e as unknown as { code: string }).code in STATUS)
+  );
 }

@@ -1,48 +1,18 @@
-/** Sample departments, event categories and users of the synthetic district. */
+/** Sample departments and users of the synthetic district. */
 import type { Department, SampleUser } from './types.ts';
 import { DISTRICT_CODE } from './names.ts';
+import { CATEGORIES as CORE_CATEGORIES, DEPARTMENTS as CORE_DEPARTMENTS, type DepartmentId } from '../core/index.ts';
 
 /**
- * Event categories (coarse ids). Every category belongs to exactly one department below; sensor-raised
- * cases use fire (fire_alarm, smoke_alarm, heat_alarm), gas (gas_alarm), facility (manhole_tilt) and
- * water (water_level).
+ * The sample departments are core's (one source for ids and routing, core/cases/categories.ts): each owns
+ * the event classes whose default department it is.
  */
-export const CATEGORIES = [
-  { id: 'fire', name: '火灾', nameEn: 'Fire' },
-  { id: 'emergency', name: '应急救援', nameEn: 'Emergency rescue' },
-  { id: 'city_appearance', name: '市容环境', nameEn: 'City appearance' },
-  { id: 'street_order', name: '街面秩序', nameEn: 'Street order' },
-  { id: 'public_security', name: '治安', nameEn: 'Public security' },
-  { id: 'traffic', name: '交通秩序', nameEn: 'Traffic' },
-  { id: 'facility', name: '市政设施', nameEn: 'Public facilities' },
-  { id: 'road', name: '道路', nameEn: 'Roads' },
-  { id: 'environment', name: '生态环境', nameEn: 'Environment' },
-  { id: 'construction', name: '施工管理', nameEn: 'Construction sites' },
-  { id: 'gas', name: '燃气安全', nameEn: 'Gas safety' },
-  { id: 'water', name: '积水内涝', nameEn: 'Flooding and drainage' },
-] as const;
-
-export type CategoryId = (typeof CATEGORIES)[number]['id'];
-
-export const DEPARTMENTS: Department[] = [
-  { id: 'fire', name: '消防救援', nameEn: 'Fire and Rescue', categories: ['fire', 'emergency'] },
-  {
-    id: 'urban',
-    name: '城市管理（城管）',
-    nameEn: 'Urban Management',
-    categories: ['city_appearance', 'street_order'],
-  },
-  { id: 'police', name: '公安', nameEn: 'Public Security', categories: ['public_security', 'traffic'] },
-  { id: 'public_works', name: '市政', nameEn: 'Municipal Public Works', categories: ['facility', 'road'] },
-  { id: 'environment', name: '生态环境', nameEn: 'Ecology and Environment', categories: ['environment'] },
-  {
-    id: 'housing',
-    name: '住房和城乡建设',
-    nameEn: 'Housing and Urban-Rural Development',
-    categories: ['construction', 'gas'],
-  },
-  { id: 'water', name: '水务', nameEn: 'Water Affairs', categories: ['water'] },
-];
+export const DEPARTMENTS: Department[] = (Object.keys(CORE_DEPARTMENTS) as DepartmentId[]).map((id) => ({
+  id,
+  name: CORE_DEPARTMENTS[id].zh,
+  nameEn: CORE_DEPARTMENTS[id].en,
+  categories: CORE_CATEGORIES.filter((c) => c.parent === null && c.department === id).map((c) => c.id),
+}));
 
 /**
  * One or more users of every role (no passwords: the platform sets them). `gridCodes` are the base grids

@@ -10,7 +10,7 @@ import type { Department, FleetDevice, GridCollection, SampleUser } from './type
 
 export { generateDistrict, SAMPLE_SEED, SAMPLE_DIR, type GenerateOptions } from './generate.ts';
 export { sampleFiles, gridsText, fleetText, departmentsText, usersText } from './serialize.ts';
-export { CATEGORIES, DEPARTMENTS, type CategoryId } from './catalog.ts';
+export { DEPARTMENTS } from './catalog.ts';
 export { DISTRICT_CODE, DISTRICT_NAME } from './names.ts';
 export { STREET_COUNT, COMMUNITY_COUNT, BASE_GRID_COUNT, CENTRE } from './district.ts';
 export { FLEET_COUNTS } from './fleet.ts';

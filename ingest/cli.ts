@@ -2,7 +2,7 @@
  * `npx onegrid <command>`: start, device add, user add, grids import, grids export. `--help` on each;
  * `--json` prints machine-readable output.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync, writeFileSync, readFileSync, mkdirSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
@@ -58,7 +58,13 @@ function out(json: boolean, obj: unknown, text: string): void {
   process.stdout.write(json ? JSON.stringify(obj) + '\n' : text + '\n');
 }
 
-function parse(args: string[], options: ParseArgsConfig['options']) {
+type Options = Record<string, { type: 'string' } | { type: 'boolean' }>;
+
+/**
+ * parseArgs with `--help` and `--json` on every command. Its precise result type does not survive being
+ * passed through a helper, so values are typed loosely here and checked where they are used.
+ */
+function parse(args: string[], options: Options): { values: Record<string, any>; positionals: string[] } {
   return parseArgs({
     args,
     options: { ...options, help: { type: 'boolean' }, json: { type: 'boolean' } },

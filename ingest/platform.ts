@@ -24,6 +24,7 @@ import { getKv } from './store/users.ts';
 import { localBus, mqttBus } from './live/bus.ts';
 import { LiveHub } from './live/hub.ts';
 import { createVideoRelay } from './video/index.ts';
+import { attachVideoLinkage } from './cases/video-linkage.ts';
 import { getDevice } from './store/devices.ts';
 import { CaseService } from './cases/service.ts';
 import { RulesRunner } from './cases/rules-runner.ts';
@@ -117,6 +118,7 @@ export async function startPlatform(
   const scheduler = new CaseScheduler(cases, log.child({ tier: 'timers' }));
   services.ext.cases = cases;
   services.ext.rules = rules;
+  attachVideoLinkage({ cases, video, live, db, log: log.child({ tier: 'video-linkage' }) });
   services.onStop.push(async () => {
     await scheduler.stop();
     await rules.stop();

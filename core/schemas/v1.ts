@@ -45,14 +45,14 @@ export type Severity = Static<typeof Severity>;
 /** ISO-8601 string or epoch milliseconds. */
 export const Timestamp = Type.Union([Type.String({ minLength: 10, maxLength: 40 }), Type.Number()]);
 export const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
-/** WGS-84 `[lng, lat]`. The range is checked after the schema, to give `bad_coordinates` its own reason. */
-export const LngLat = Type.Tuple([Type.Number(), Type.Number()]);
+/** A WGS-84 position `[lng, lat]`. The range is checked after the schema, to give `bad_coordinates` its own reason. */
+export const Position = Type.Tuple([Type.Number(), Type.Number()]);
 
 export const TelemetryMessage = Type.Object({
   ts: Timestamp,
   seq: Type.Optional(Seq),
   metrics: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Number(), { maxProperties: MAX_METRICS }),
-  loc: Type.Optional(LngLat),
+  loc: Type.Optional(Position),
 });
 export type TelemetryMessage = Static<typeof TelemetryMessage>;
 
@@ -67,7 +67,7 @@ export const EventMessage = Type.Object({
   seq: Type.Optional(Seq),
   type: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z][a-z0-9_]*$' }),
   severity: Type.Optional(Severity),
-  loc: Type.Optional(LngLat),
+  loc: Type.Optional(Position),
   attrs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
 });
 export type EventMessage = Static<typeof EventMessage>;
@@ -105,7 +105,7 @@ const checkEvent = compile(EventMessage);
 const checkFrigate = compile(FrigateEvent);
 
 /** A decoded reading: timestamps resolved to epoch ms. */
-export interface Reading {
+export interface TelemetryReading {
   ts: number;
   seq: number | null;
   metrics: Record<string, number>;
@@ -190,11 +190,11 @@ function fail<T>(reason: RejectReason, detail: string): Decoded<T> {
 }
 
 /** `dev/{id}/telemetry`: one reading or an array of them. */
-export function decodeTelemetry(json: unknown): Decoded<Reading[]> {
+export function decodeTelemetry(json: unknown): Decoded<TelemetryReading[]> {
   if (!checkTelemetry.Check(json))
     return fail('schema', firstError(Array.isArray(json) ? checkTelemetryMany : checkTelemetryOne, json));
   const list = Array.isArray(json) ? json : [json];
-  const out: Reading[] = new Array(list.length);
+  const out: TelemetryReading[] = new Array(list.length);
   for (let i = 0; i < list.length; i++) {
     const m = list[i];
     const ts = timestampMs(m.ts);

@@ -12,11 +12,16 @@
  * the broker has in flight to us is bounded by our Receive Maximum (MQTT 5 §3.1.2.11.3): that bounds memory
  * and is the backpressure when the database is slow or down.
  */
+import { hostname } from 'node:os';
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
 import type { Logger } from '../log.ts';
 
 export interface ExternalOptions {
-  /** Client id; must be stable across restarts so the session (and its unacknowledged messages) resumes. */
+  /**
+   * Client id; must be stable across restarts so that the session (and its unacknowledged messages) resumes,
+   * and distinct per process (a second connection with the same id takes the session over). Default:
+   * `onegrid-ingest-{hostname}` — one ingest process per host (container); set it when running several.
+   */
   clientId?: string;
   /** Shared-subscription group name. */
   group?: string;
@@ -36,7 +41,7 @@ export async function connectExternalBroker(
   h: { log: Logger; onMessage(topic: string, payload: Buffer, ack: (err?: Error | null) => void): void },
 ): Promise<{ client: MqttClient; end(): Promise<void> }> {
   const group = opts.group ?? 'ingest';
-  const clientId = opts.clientId ?? `onegrid-ingest-${process.pid}`;
+  const clientId = opts.clientId ?? `onegrid-ingest-${hostname()}`;
   const options: IClientOptions = {
     protocolVersion: 5,
     clientId,

@@ -50,7 +50,7 @@ export type { ReadingRow, EventRow };
 export type { ExternalOptions };
 
 export interface IngestOptions {
-  /** Most rows (readings + events) in one batch. */
+  /** Most rows (readings + events) in one batch. 0 = by database: 1,000 on PostgreSQL, 500 on PGlite. */
   maxBatchRows: number;
   /**
    * Batches written at once (each on its own connection; acknowledged in order all the same). 0 = by
@@ -77,7 +77,7 @@ export interface IngestOptions {
 }
 
 export const INGEST_DEFAULTS: IngestOptions = {
-  maxBatchRows: 1000, // rows (PGlite: ~30k rows/s at 500–1000 a batch, slower at 2000)
+  maxBatchRows: 0, // rows; 0 = by database (PGlite: ~30k rows/s at 500–1000 a batch, slower at 2000)
   maxInflightBatches: 0, // batches; 0 = by database
   retryMinMs: 100, // ms
   retryMaxMs: 2000, // ms
@@ -184,6 +184,7 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
   let batchNo = 0;
   let nextToFinish = 0;
   const committed = new Map<number, Item[]>();
+  const maxBatchRows = o.maxBatchRows > 0 ? o.maxBatchRows : db.kind === 'postgres' ? 1000 : 500;
   const maxInflight = o.maxInflightBatches > 0 ? o.maxInflightBatches : db.kind === 'postgres' ? 3 : 1;
   let scheduled = false;
   let depth = 0;
@@ -430,7 +431,7 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
   function takeBatch(allowStatus: boolean): Item[] {
     let rows = 0;
     let end = pendingHead;
-    while (end < pending.length && (end === pendingHead || rows + pending[end].rows <= o.maxBatchRows)) {
+    while (end < pending.length && (end === pendingHead || rows + pending[end].rows <= maxBatchRows)) {
       if (!allowStatus && pending[end].status) break;
       rows += pending[end].rows;
       end++;

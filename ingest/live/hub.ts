@@ -13,7 +13,7 @@ import { tokenFromHeaders } from '../auth/sessions.ts';
 import type { Bus } from './bus.ts';
 import type { Logger } from '../log.ts';
 
-export type LiveType = 'case' | 'device' | 'grid' | 'kpi' | 'camera' | 'event' | 'patrol';
+export type LiveType = 'case' | 'device' | 'grid' | 'kpi' | 'camera' | 'event' | 'patrol' | 'video';
 
 /** What a message may be seen by: users whose grid scope covers `grid`, or whose department is listed. */
 export interface Audience {
@@ -38,12 +38,14 @@ const MAX_BUFFERED = 4 * 1024 * 1024; // bytes queued per client before it is dr
 /**
  * Whether a user may see a message: admin sees all; a department handler sees what names its department;
  * a scoped user sees messages about grids inside its scope (a street commander: every grid of the street).
- * `grid: null` addresses everyone signed in.
+ * `grid: null` addresses everyone signed in; `grid: ''` (outside every grid) only unscoped users (admin).
  */
 export function maySee(user: SessionUser, a: Audience): boolean {
   if (user.role === 'admin') return true;
-  if (user.scopeDepartment && a.departments?.includes(user.scopeDepartment)) return true;
   if (a.grid === null) return true;
+  // A department handler sees what names its department (assigned or whistled), as the case machine's
+  // scope rule says (core/cases/machine.ts), whatever its grid scope.
+  if (user.scopeDepartment) return !!a.departments?.includes(user.scopeDepartment);
   return !!user.scopeGrid && a.grid.startsWith(user.scopeGrid);
 }
 

@@ -1,14 +1,89 @@
+/**
+ * The wall in Debian's Chromium against the whole platform (SIMULATED fleet on): sign-in, the map drawn
+ * (pixels on the WebGL canvas), drill-down and back, a fire alarm over real MQTT reaching the feed and the
+ * map, a case action from the drawer (and a 409 that says what changed), scope, text-only rendering of
+ * hostile titles, the English switch, axe, screenshots at 1920×1080 and 3840×2160.
+ */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import mqtt from 'mqtt';
+import AxeBuilder from '@axe-core/playwright';
 import { startPlatformProcess, ADMIN_PASSWORD, type PlatformHandle } from '../harness/platform.ts';
 import { launchChromium, artifactPath } from '../harness/browser.ts';
 
 let platform: PlatformHandle;
 let browser: Browser;
+let adminToken: string;
+let admin: BrowserContext;
+let wall: Page;
+
+interface GridFC {
+  features: { geometry: { type: string; coordinates: number[][][] }; properties: { code: string; name: string } }[];
+}
+
+async function api<T>(path: string, init: RequestInit = {}, token = adminToken): Promise<{ status: number; body: T }> {
+  const r = await fetch(platform.url + path, {
+    ...init,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+  });
+  const text = await r.text();
+  return { status: r.status, body: (text ? JSON.parse(text) : null) as T };
+}
+
+function centroid(ring: number[][]): [number, number] {
+  let x = 0;
+  let y = 0;
+  for (const p of ring.slice(0, -1)) {
+    x += p[0];
+    y += p[1];
+  }
+  const n = ring.length - 1;
+  return [x / n, y / n];
+}
+
+async function signIn(ctx: BrowserContext, username = 'admin'): Promise<Page> {
+  const page = await ctx.newPage();
+  await page.goto(platform.url + '/');
+  await page.waitForURL(/\/login$/);
+  await page.fill('input[name=username]', username);
+  await page.fill('input[name=password]', ADMIN_PASSWORD);
+  await page.click('button[type=submit]');
+  await page.waitForURL(platform.url + '/');
+  await page.waitForSelector('.map[data-status=ready]', { timeout: 60_000 });
+  return page;
+}
+
+/** Fractions of canvas pixels that are background, blue-ish (grids), and warm (devices, alarms). */
+function canvasStats(page: Page) {
+  return page.evaluate(() => {
+    const c = document.querySelector('.map canvas') as HTMLCanvasElement;
+    const w = 480;
+    const h = 270;
+    const off = document.createElement('canvas');
+    off.width = w;
+    off.height = h;
+    const ctx = off.getContext('2d')!;
+    ctx.drawImage(c, 0, 0, w, h);
+    const px = ctx.getImageData(0, 0, w, h).data;
+    let background = 0;
+    let blue = 0;
+    let warm = 0;
+    for (let i = 0; i < px.length; i += 4) {
+      const [r, g, b] = [px[i], px[i + 1], px[i + 2]];
+      if (Math.abs(r - 7) < 6 && Math.abs(g - 16) < 6 && Math.abs(b - 31) < 6) background++;
+      else if (b > r + 20) blue++;
+      else if (r > 180 && r > b + 60) warm++;
+    }
+    const total = w * h;
+    return { background: background / total, blue: blue / total, warm: warm / total };
+  });
+}
 
 beforeAll(async () => {
   platform = await startPlatformProcess({ demo: true });
   browser = await launchChromium();
+  adminToken = await platform.login();
+  admin = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
 });
 
 afterAll(async () => {
@@ -17,40 +92,238 @@ afterAll(async () => {
 });
 
 describe('the wall (Chromium)', () => {
-  it('signs in and draws the grids on the canvas', async () => {
-    const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
-    await page.goto(platform.url + '/');
-    await page.waitForURL(/\/login$/);
-    await page.fill('input[name=username]', 'admin');
-    await page.fill('input[name=password]', ADMIN_PASSWORD);
-    await page.click('button[type=submit]');
-    await page.waitForURL(platform.url + '/');
-    await page.waitForSelector('.map[data-status=ready]', { timeout: 60_000 });
-    await expect.poll(async () => page.textContent('[data-testid=grid-count]')).toBe('992');
-    // Pixels, not DOM: the WebGL canvas must hold grid fill colours, not only the background.
-    const stats = await page.evaluate(() => {
-      const c = document.querySelector('.map canvas') as HTMLCanvasElement;
-      const w = 400;
-      const h = 300;
-      const off = document.createElement('canvas');
-      off.width = w;
-      off.height = h;
-      const ctx = off.getContext('2d')!;
-      ctx.drawImage(c, 0, 0, w, h);
-      const px = ctx.getImageData(0, 0, w, h).data;
-      let background = 0;
-      let drawn = 0;
-      for (let i = 0; i < px.length; i += 4) {
-        const [r, g, b] = [px[i], px[i + 1], px[i + 2]];
-        if (Math.abs(r - 7) < 6 && Math.abs(g - 16) < 6 && Math.abs(b - 31) < 6) background++;
-        else if (b > r + 20) drawn++; // blue-ish grid fill and boundaries
-      }
-      return { background, drawn, total: w * h };
-    });
-    expect(stats.drawn / stats.total).toBeGreaterThan(0.15);
+  it('signs in and draws grids, devices and panels on the canvas', async () => {
+    wall = await signIn(admin);
+    await expect.poll(async () => wall.textContent('[data-testid=grid-count]')).toBe('992');
+    const stats = await canvasStats(wall);
+    expect(stats.blue).toBeGreaterThan(0.15); // extruded base grids and boundaries
+    expect(stats.warm).toBeGreaterThan(0.0005); // smoke/heat detectors are drawn in warm colours
     expect(stats.background).toBeGreaterThan(0);
-    await page.screenshot({ path: artifactPath('wall-1920x1080.png') });
+    // Panels: indicators, devices online from the registry, the SIMULATED badge (healthz.demo).
+    await expect.poll(async () => wall.textContent('[data-testid=kpi-devices]')).toMatch(/^\d{3,}\/\d{3,}$/);
+    expect(await wall.isVisible('[data-testid=simulated-badge]')).toBe(true);
+    expect(await wall.textContent('[data-testid=live-status]')).toContain('实时连接正常');
+    await wall.screenshot({ path: artifactPath('wall-1920x1080.png') });
+  });
+
+  it('drills down district → street → community → grid on click and back up with Esc and the button', async () => {
+    const crumbs = async () => (await wall.$$eval('[data-testid=breadcrumbs] ol li', (l) => l.length)) as number;
+    expect(await crumbs()).toBe(1);
+    // Click the map where a base grid is drawn: the centre of the framed district.
+    const vp = wall.viewportSize()!;
+    const at = async () => {
+      for (const [dx, dy] of [[0, 0], [40, 20], [-40, 30], [60, -30]]) {
+        const x = vp.width / 2 + dx;
+        const y = vp.height / 2 + dy;
+        const hit = await wall.evaluate(([x, y]) => (window as any).__wallMap.pick(x, y), [x, y]);
+        if (hit?.layer === 'base-grids') return { x, y };
+      }
+      throw new Error('no base grid under the map centre');
+    };
+    for (const depth of [2, 3, 4]) {
+      const { x, y } = await at();
+      await wall.mouse.click(x, y);
+      await expect.poll(crumbs, { timeout: 5000 }).toBe(depth);
+      await wall.waitForTimeout(1400); // the fly-to
+    }
+    await wall.screenshot({ path: artifactPath('wall-drilled-grid.png') });
+    await wall.keyboard.press('Escape');
+    await expect.poll(crumbs).toBe(3);
+    await wall.click('[data-testid=drill-up]');
+    await expect.poll(crumbs).toBe(2);
+    await wall.keyboard.press('Escape');
+    await expect.poll(crumbs).toBe(1);
+    expect(await wall.isDisabled('[data-testid=drill-up]')).toBe(true);
+    await wall.waitForTimeout(1400);
+  });
+
+  let fireCaseId = '';
+  it('shows a fire_alarm published over MQTT in the feed and on the map within 2 s', async () => {
+    const grids = (await api<GridFC>('/api/grids?level=4')).body;
+    const g = grids.features[Math.floor(grids.features.length / 2)];
+    const loc = centroid(g.geometry.coordinates[0]);
+    const id = `e2e-smoke-${Date.now()}`;
+    const reg = await api<{ secret: string }>('/api/devices', {
+      method: 'POST',
+      body: JSON.stringify({ id, kind: 'smoke', name: 'e2e 烟感', location: loc }),
+    });
+    expect(reg.status).toBe(201);
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${platform.mqttPort}`, {
+      clientId: id,
+      username: id,
+      password: reg.body.secret,
+    });
+    try {
+      const before = new Set(
+        ((await wall.evaluate(() => (window as any).__wall.feed())) as { id: string }[]).map((e) => e.id),
+      );
+      const t0 = Date.now();
+      await client.publishAsync(
+        `dev/${id}/event`,
+        JSON.stringify({ ts: Date.now(), seq: 1, type: 'fire_alarm', severity: 'critical' }),
+        { qos: 1 },
+      );
+      // In the feed: a new fire-class entry.
+      const handle = await wall.waitForFunction(
+        (before) =>
+          ((window as any).__wall.feed() as { id: string; category: string }[]).find(
+            (e) => !before.includes(e.id) && e.category.startsWith('fire'),
+          )?.id ?? null,
+        [...before],
+        { timeout: 10_000, polling: 50 },
+      );
+      fireCaseId = (await handle.jsonValue()) as string;
+      const feedMs = Date.now() - t0;
+      // On the map: the case marker (or its pulse) is what is picked at the device's location.
+      await wall.waitForFunction(
+        ([lng, lat, cid]) => {
+          const w = (window as any).__wallMap;
+          const p = w.project([lng, lat]);
+          const hit = w.pick(p.x, p.y);
+          return !!hit && (hit.layer === 'cases' || hit.layer === 'alarm-pulse') && hit.object?.id === cid;
+        },
+        [loc[0], loc[1], fireCaseId] as const,
+        { timeout: 10_000, polling: 50 },
+      );
+      const mapMs = Date.now() - t0;
+      const c = (await api<{ attributes?: { deviceId?: string }; category: string }>(`/api/cases/${fireCaseId}`)).body;
+      expect(c.category.startsWith('fire')).toBe(true);
+      expect(await wall.textContent('[data-testid=case-feed]')).toContain(c.category === 'fire.fire_alarm' ? '火警' : '');
+      expect(feedMs).toBeLessThan(2000);
+      expect(mapMs).toBeLessThan(2000);
+    } finally {
+      await client.endAsync();
+    }
+  });
+
+  it('acts on a case from the drawer, and a stale version (409) refreshes and says what changed', async () => {
+    expect(fireCaseId).not.toBe('');
+    await wall.click(`[data-testid=case-feed] li:first-child button`);
+    await wall.waitForSelector('[data-testid=case-drawer] [data-testid=case-code]');
+    expect(await wall.evaluate(() => document.activeElement?.textContent)).toContain('关闭'); // focus moved in
+    await wall.waitForSelector('[data-testid=case-drawer] button[data-action=comment]');
+    const trailBefore = await wall.$$eval('[data-testid=case-trail] li', (l) => l.length);
+    await wall.click('[data-testid=case-drawer] button[data-action=comment]');
+    await wall.fill('.action-form textarea', 'e2e 现场核实中');
+    await wall.click('.action-form button[type=submit]');
+    await wall.waitForSelector('[data-testid=case-notice]');
+    expect(await wall.textContent('[data-testid=case-notice]')).toContain('操作成功');
+    await expect.poll(() => wall.$$eval('[data-testid=case-trail] li', (l) => l.length)).toBe(trailBefore + 1);
+    expect(await wall.textContent('[data-testid=case-trail]')).toContain('e2e 现场核实中');
+    expect(await wall.isVisible('[data-testid=trail-verified]')).toBe(true);
+
+    // Someone else escalates it meanwhile; our next action carries the old version → 409.
+    const shown = await wall.evaluate(() => document.querySelector('[data-testid=case-drawer] [data-testid=case-code]')?.textContent);
+    const cur = (await api<{ id: string; version: number; code: string }>(`/api/cases/${shown}`)).body;
+    const other = await api(`/api/cases/${cur.id}/actions`, {
+      method: 'POST',
+      body: JSON.stringify({ action: 'comment', version: cur.version, note: 'by someone else' }),
+    });
+    expect(other.status).toBe(200);
+    await wall.click('[data-testid=case-drawer] button[data-action=comment]');
+    await wall.fill('.action-form textarea', 'e2e stale');
+    await wall.click('.action-form button[type=submit]');
+    await expect.poll(() => wall.textContent('[data-testid=case-notice]')).toContain('已被他人更新');
+    expect(await wall.textContent('[data-testid=case-notice]')).toMatch(/version: \d+ → \d+/);
+    await wall.keyboard.press('Escape');
+    await wall.waitForSelector('[data-testid=case-drawer]', { state: 'detached' });
+  });
+
+  it('shows a case title containing a script tag as text, on the wall and on /cases', async () => {
+    const grids = (await api<GridFC>('/api/grids?level=4')).body;
+    const loc = centroid(grids.features[3].geometry.coordinates[0]);
+    const title = '<script>window.__xss=1</script><img src=x onerror="window.__xss=2">占道经营';
+    const r = await api<{ id: string; code: string }>('/api/cases', {
+      method: 'POST',
+      body: JSON.stringify({ title, category: 'street_order', location: loc, source: 'hotline' }),
+    });
+    expect(r.status).toBe(201);
+    await expect.poll(() => wall.textContent('[data-testid=case-feed]'), { timeout: 5000 }).toContain(title);
+    expect(await wall.evaluate(() => (window as any).__xss)).toBeUndefined();
+    expect(await wall.$$eval('[data-testid=case-feed] script, [data-testid=case-feed] img', (l) => l.length)).toBe(0);
+    const list = await admin.newPage();
+    await list.goto(platform.url + '/cases');
+    await list.waitForSelector(`text=${r.body.code}`);
+    expect(await list.textContent('[data-testid=cases-table]')).toContain(title);
+    expect(await list.evaluate(() => (window as any).__xss)).toBeUndefined();
+    await list.click(`text=${r.body.code}`);
+    await list.waitForSelector('#case-drawer-title');
+    expect(await list.textContent('#case-drawer-title')).toBe(title);
+    await list.keyboard.press('Escape');
+    await list.waitForSelector('[data-testid=case-drawer]', { state: 'detached' });
+    await list.close();
+  });
+
+  it('switches to English and back', async () => {
+    await wall.click('[data-testid=lang-toggle]');
+    await expect.poll(() => wall.textContent('h1')).toBe('OneGrid · City Operations Command');
+    expect(await wall.getAttribute('html', 'lang')).toBe('en');
+    expect(await wall.textContent('[data-testid=kpis]')).toContain('Devices online');
+    await wall.click('[data-testid=lang-toggle]');
+    await expect.poll(() => wall.textContent('h1')).toBe('一网统管 · 城市运行指挥中心');
+  });
+
+  it('has no serious or critical axe violations on the wall', async () => {
+    const res = await new AxeBuilder({ page: wall }).exclude('.map canvas').analyze();
+    const bad = res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
+  });
+
+  it('draws the devices page with a reading chart', async () => {
+    const page = await admin.newPage();
+    await page.goto(platform.url + '/devices');
+    await page.waitForSelector('[data-testid=devices-table] tbody tr');
+    await page.selectOption('select >> nth=0', 'smoke');
+    await page.click('[data-testid=devices-table] tbody tr:first-child button');
+    await page.waitForSelector('[data-testid=reading-chart] canvas', { timeout: 10_000 });
+    await page.screenshot({ path: artifactPath('devices-1920x1080.png') });
     await page.close();
+  });
+
+  it('shows a street commander only their street', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+    try {
+      const page = await signIn(ctx, 'commander-street-001');
+      const all = (await api<GridFC>('/api/grids?level=4')).body.features;
+      const mine = all.filter((f) => f.properties.code.startsWith('120106001'));
+      await expect.poll(() => page.textContent('[data-testid=grid-count]')).toBe(String(mine.length));
+      expect(mine.length).toBeLessThan(all.length);
+      // The drill-down starts at, and cannot leave, the street.
+      await expect.poll(() => page.$$eval('[data-testid=breadcrumbs] ol li', (l) => l.length)).toBe(2);
+      expect(await page.isDisabled('[data-testid=drill-up]')).toBe(true);
+      // Devices and cases the page fetched are all inside the street.
+      const outside = await page.evaluate(async () => {
+        const d = (await (await fetch('/api/devices?limit=10000')).json()).devices as { grid: string | null }[];
+        const c = (await (await fetch('/api/cases?limit=500')).json()).cases as { grid: { grid: string | null } }[];
+        return [...d.map((x) => x.grid), ...c.map((x) => x.grid.grid)].filter((g) => !g?.startsWith('120106001')).length;
+      });
+      expect(outside).toBe(0);
+      // A grid of another street is not drawn where it would be.
+      const other = all.find((f) => !f.properties.code.startsWith('120106001'))!;
+      const [lng, lat] = centroid(other.geometry.coordinates[0]);
+      const hit = await page.evaluate(([lng, lat]) => {
+        const w = (window as any).__wallMap;
+        const p = w.project([lng, lat]);
+        return w.pick(p.x, p.y)?.object?.code ?? null;
+      }, [lng, lat]);
+      expect(hit === null || String(hit).startsWith('120106001')).toBe(true);
+      await page.screenshot({ path: artifactPath('wall-street-commander.png') });
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  it('renders at 3840×2160 and signs out', async () => {
+    await wall.setViewportSize({ width: 3840, height: 2160 });
+    await wall.waitForTimeout(2500);
+    const stats = await canvasStats(wall);
+    expect(stats.blue).toBeGreaterThan(0.1);
+    await wall.screenshot({ path: artifactPath('wall-3840x2160.png') });
+    await wall.setViewportSize({ width: 1920, height: 1080 });
+    await wall.click('text=退出');
+    await wall.waitForURL(/\/login$/);
+    const r = await wall.evaluate(async () => (await fetch('/api/me')).status);
+    expect(r).toBe(401);
   });
 
   it('refuses the API without a session and with a wrong password', async () => {

@@ -173,7 +173,7 @@ describe('MQTT over WebSocket', () => {
       await d1.endAsync();
     } finally {
       http.closeAllConnections();
-      await new Promise((r) => http.close(r));
+      await new Promise<void>((r) => http.close(() => r()));
     }
   });
 });
@@ -182,7 +182,7 @@ describe('packet size', () => {
   it('closes a connection that sends a packet over the hard limit; others go on', async () => {
     const d3 = await connect(rig.url, 'd3');
     const d1 = await connect(rig.url, 'd1');
-    const closed = new Promise((r) => d3.once('close', r));
+    const closed = new Promise<void>((r) => d3.once('close', () => r()));
     d3.publish('dev/d3/telemetry', Buffer.alloc(2 * 1024 * 1024, 32), { qos: 1 });
     await closed;
     await d1.publishAsync('dev/d1/telemetry', tel(77), { qos: 1 });

@@ -3,7 +3,7 @@
  * statuses, unexpected errors logged in full and shown as a generic message.
  */
 import { json, type RequestEvent, type RequestHandler } from '@sveltejs/kit';
-import { DomainError, isDomainError, type ErrorCode } from '../../../core/errors.ts';
+import { DomainError, httpStatusOf, isDomainError, type ErrorCode } from '../../../core/errors.ts';
 import type { SessionUser } from '../../../ingest/auth/sessions.ts';
 import { getServices } from './platform.ts';
 
@@ -23,7 +23,7 @@ export function api<E extends RequestEvent>(
     try {
       return await fn(event);
     } catch (e) {
-      if (isDomainError(e)) return apiError(e.status, e.code, e.message, e.details);
+      if (isDomainError(e)) return apiError(httpStatusOf(e.code), e.code, e.message, e.details);
       if (e instanceof Response) return e;
       if (e && typeof e === 'object' && 'status' in e && 'location' in e) throw e; // SvelteKit redirect
       getServices().log.error({ err: e, path: event.url.pathname }, 'unexpected API error');

@@ -5,7 +5,7 @@ import { getDevice } from '../../../../../ingest/store/devices.ts';
 
 export const GET = api(async (event) => {
   const u = requireUser(event);
-  const d = await getDevice(getServices().db, event.params.id);
+  const d = await getDevice(getServices().db, event.params.id ?? '');
   const scope = scopeOf(u);
   if (!d || (scope && !(d.grid ?? '').startsWith(scope))) fail('not_found', `no device ${event.params.id}`);
   const { rtsp, ...rest } = d;

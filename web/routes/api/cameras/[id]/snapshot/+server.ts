@@ -6,7 +6,7 @@ import { getDevice } from '../../../../../../ingest/store/devices.ts';
 export const GET = api(async (event) => {
   const u = requireUser(event);
   const s = getServices();
-  const d = await getDevice(s.db, event.params.id);
+  const d = await getDevice(s.db, event.params.id ?? '');
   const scope = scopeOf(u);
   if (!d || d.kind !== 'camera' || (scope && !(d.grid ?? '').startsWith(scope))) fail('not_found', `no camera ${event.params.id}`);
   const jpeg = await s.video.snapshot(d.id);

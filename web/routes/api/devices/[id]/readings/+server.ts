@@ -10,7 +10,7 @@ const BUCKETS: Record<string, number> = { '1m': 60, '5m': 300, '15m': 900, '1h':
 export const GET = api(async (event) => {
   const u = requireUser(event);
   const s = getServices();
-  const d = await getDevice(s.db, event.params.id);
+  const d = await getDevice(s.db, event.params.id ?? '');
   const scope = scopeOf(u);
   if (!d || (scope && !(d.grid ?? '').startsWith(scope))) fail('not_found', `no device ${event.params.id}`);
   const p = event.url.searchParams;
