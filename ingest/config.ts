@@ -21,6 +21,11 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Host to bind (not in the contract's table; default all interfaces). */
   readonly host: string;
+  /**
+   * External-broker mode: this ingest process's MQTT client id, stable across restarts (its persistent
+   * session carries unacknowledged messages over a crash) and distinct per process. Default: per host.
+   */
+  readonly ingestId: string | null;
 }
 
 export const DEFAULTS = {
@@ -76,6 +81,13 @@ function bool(env: NodeJS.ProcessEnv, name: string, dflt: boolean): boolean {
   throw new ConfigError(name, `must be 1 or 0 (true/false), got "${raw}"`);
 }
 
+function ingestId(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.INGEST_ID?.trim();
+  if (!raw) return null;
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw new ConfigError('INGEST_ID', `must be 1-64 letters, digits, ".", "_" or "-", got "${raw}"`);
+  return raw;
+}
+
 /** Parse and validate a configuration from an environment (default: process.env). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = (env.LOG_LEVEL ?? DEFAULTS.logLevel).trim().toLowerCase();
@@ -95,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: bool(env, 'DEMO', DEFAULTS.demo),
     logLevel: logLevel as Config['logLevel'],
     host: env.HOST?.trim() || DEFAULTS.host,
+    ingestId: ingestId(env),
   };
   return Object.freeze(cfg);
 }

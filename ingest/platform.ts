@@ -136,7 +136,7 @@ export async function startPlatform(
 
   let broker: EmbeddedBroker | null = null;
   if (config.mqttUrl) {
-    await services.ingest.connectExternal(config.mqttUrl);
+    await services.ingest.connectExternal(config.mqttUrl, config.ingestId ? { clientId: config.ingestId } : {});
     log.info({ url: redactUrl(config.mqttUrl) }, 'ingest connected to external broker');
   } else {
     broker = await startEmbeddedBroker({

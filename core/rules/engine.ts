@@ -14,6 +14,7 @@
  */
 import type { Priority } from '../cases/types.ts';
 import { haversineM } from './geo.ts';
+import { categoryById } from '../cases/categories.ts';
 import { DEFAULT_RULES } from './rulesfile.ts';
 import type {
   LngLat,
@@ -156,7 +157,7 @@ export class RuleEngine {
       loc: e.loc,
       grid: e.grid,
       modality: modalityOf(e.deviceKind, e.type),
-      title: rule.title ?? `${rule.name} @ ${e.deviceId}`,
+      title: rule.title ?? defaultTitle(rule.category, rule.name, e.deviceId),
     };
     out.push(...this.occur(rule, occ));
     return out;
@@ -282,7 +283,7 @@ export class RuleEngine {
       loc: r.loc,
       grid: r.grid,
       modality: 'sensor',
-      title: t.title ?? `${t.metric} ${t.op} ${t.value} for ${t.forS} s @ ${r.deviceId}`,
+      title: t.title ?? `${defaultTitle(t.category, t.name, r.deviceId)} (${t.metric} ${t.op} ${t.value}, ${t.forS} s)`,
     });
     st.key = this.keyOfDecisions(decisions);
     return decisions;
@@ -417,4 +418,10 @@ export function coalesceDecisions(ds: readonly RuleDecision[]): RuleDecision[] {
     } else out.push(d);
   }
   return out;
+}
+
+/** A case title the wall can show: the category's Chinese and English names, then the device. */
+function defaultTitle(category: string, ruleName: string, deviceId: string): string {
+  const c = categoryById(category);
+  return c ? `${c.zh} ${c.en} · ${deviceId}` : `${ruleName} · ${deviceId}`;
 }

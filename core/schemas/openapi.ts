@@ -437,6 +437,18 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
           },
         },
       },
+      '/api/mqtt/auth': {
+        post: {
+          summary: 'MQTT credential check for an external broker (EMQX 5 HTTP authenticator)',
+          security: [],
+          requestBody: jsonBody({
+            type: 'object',
+            required: ['username', 'password'],
+            properties: { username: { type: 'string' }, password: { type: 'string' }, clientid: { type: 'string' } },
+          }),
+          responses: ok({ type: 'object', properties: { result: { type: 'string', enum: ['allow', 'deny'] } } }),
+        },
+      },
       '/api/stats': {
         get: {
           summary:

@@ -124,6 +124,8 @@ export interface IngestPipeline {
   readonly queueDepth: number;
   /** Write buffered reject-log rows now (tests, shutdown). */
   flushRejects(): Promise<void>;
+  /** A device's or gateway's MQTT credential (for an external broker's HTTP authentication hook). */
+  checkCredentials(id: string, secret: string): Promise<Principal | null>;
 }
 
 /** Where a message came from. principal null: an external broker (it authenticated the publisher). */
@@ -672,6 +674,7 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
         return refusedPayloads.has(packet.payload as Buffer) ? null : packet;
       },
     },
+    checkCredentials: (id: string, secret: string) => auth.check(id, secret),
     attachEmbedded(aedes: Aedes) {
       aedes.on('clientDisconnect', (client) => log.debug({ client: client.id }, 'mqtt client disconnected'));
     },

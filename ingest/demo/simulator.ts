@@ -44,9 +44,10 @@ function telemetry(d: SimDevice, t: number): Record<string, number> {
     case 'heat':
       return { temp_c: 23 + wave * 3 + jitter(), battery_pct: (s.bat ??= 60 + Math.random() * 40) };
     case 'gas':
-      return { ch4_lel: Math.max(0, 1 + jitter()), co_ppm: Math.max(0, 3 + jitter() * 2) };
+      // Metric names as the default rules read them (core/rules/rulesfile.ts): normal values stay below the thresholds.
+      return { gas_lel_pct: Math.max(0, 1 + jitter()), co_ppm: Math.max(0, 3 + jitter() * 2) };
     case 'water_level':
-      return { level_m: 0.4 + wave * 0.1 + jitter() * 0.02 };
+      return { water_level_m: 0.1 + wave * 0.05 + jitter() * 0.02 };
     case 'manhole':
       return { tilt_deg: Math.abs(jitter() * 0.5), battery_pct: (s.bat ??= 70 + Math.random() * 30) };
     case 'camera':
@@ -151,10 +152,10 @@ export async function startSimulator(opts: {
       if (d) void publishEvent(d, 'manhole_tilt', 'major', { tilt_deg: 12 + Math.random() * 20 });
     } else if (r < 0.9) {
       const d = pick('water_level');
-      if (d) void publishEvent(d, 'water_level', 'major', { level_m: 1.2 + Math.random() });
+      if (d) void publishEvent(d, 'water_level', 'major', { water_level_m: 0.5 + Math.random() });
     } else {
       const d = pick('gas');
-      if (d) void publishEvent(d, 'gas_alarm', 'critical', { ch4_lel: 25 + Math.random() * 30 });
+      if (d) void publishEvent(d, 'gas_alarm', 'critical', { gas_lel_pct: 25 + Math.random() * 30 });
     }
   };
 
