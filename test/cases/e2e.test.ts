@@ -224,7 +224,7 @@ describe('the case API', () => {
     expect(c.code).toMatch(/^HQ-\d{8}-\d{4}$/);
     expect(c.state).toBe('reported');
     expect(c.actions).toContain('register');
-    expect((c as ApiCase & { suggestedDepartment?: string }).suggestedDepartment).toBe('urban');
+    expect((c as ApiCase & { suggestedDepartment?: string }).suggestedDepartment).toBe('urban_management');
     expect((await http('GET', `/api/cases/${c.code}`, dispatcher)).body.id).toBe(c.id);
 
     const reg = await http('POST', `/api/cases/${c.id}/actions`, dispatcher, {
@@ -274,7 +274,7 @@ describe('the case API', () => {
       id: string;
       department: string;
     }[];
-    expect(cats.find((x) => x.id === 'street_order.street_vending')?.department).toBe('urban');
+    expect(cats.find((x) => x.id === 'street_order.street_vending')?.department).toBe('urban_management');
 
     const metrics = await fetch(`${p.url}/metrics`).then((r) => r.text());
     expect(metrics).toMatch(/^onegrid_cases\{state="dispatched"\} [1-9]/m);

@@ -136,7 +136,8 @@ export class Live<M extends { type: string; seq?: number }> {
 
   private schedule(): void {
     if (this.frame) return;
-    // rAF: at most one batch per painted frame. A hidden tab gets no frames; a timeout keeps the queue moving.
+    // rAF: at most one batch per painted frame. A hidden tab (or a GPU that cannot keep up) gets no frames
+    // for a while; a 250 ms timeout keeps the queue moving, so news is never held longer than that.
     const flush = () => {
       this.frame = 0;
       clearTimeout(fallback);
@@ -145,7 +146,7 @@ export class Live<M extends { type: string; seq?: number }> {
     const fallback = setTimeout(() => {
       if (this.frame) cancelAnimationFrame(this.frame);
       flush();
-    }, 1000);
+    }, 250);
     this.frame = requestAnimationFrame(flush);
   }
 

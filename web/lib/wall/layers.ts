@@ -49,8 +49,14 @@ const HEAT_RANGE: [number, number, number][] = [
 const MATERIAL = { ambient: 0.55, diffuse: 0.6, shininess: 24, specularColor: [60, 80, 110] as [number, number, number] };
 const ON_TOP = { depthCompare: 'always' } as const;
 const FONT_SETTINGS = { sdf: true, fontSize: 64, buffer: 6 };
-const GRID_TRANSITIONS = { getElevation: 600 };
 const FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif';
+
+/**
+ * One invisible item (radius 0, far outside the district) stands in while a layer has no data, so its
+ * shaders are compiled at start-up: compiling on the first alarm stalls the main thread for seconds on a
+ * software renderer, exactly when the alarm should show.
+ */
+const WARMUP = [{ id: '', location: [0, 0], priority: 4 }] as unknown as Case[];
 
 export interface GridCell {
   code: string;
@@ -110,6 +116,8 @@ export interface BuildContext {
   /** Pixel scale for a 4K wall (1 at 1920 wide). */
   scale: number;
   toggles: LayerToggles;
+  /** A software renderer (SwiftShader, llvmpipe): flat grids without wireframe or lighting. */
+  lite: boolean;
 }
 
 export class WallLayers {
@@ -165,7 +173,7 @@ export class WallLayers {
     const inFocus = (code: string) => code.startsWith(focus);
     const layers: Layer[] = [];
 
-    if (ctx.toggles.heat && w.heat.length)
+    if (ctx.toggles.heat && w.heat.length && !ctx.lite)
       layers.push(
         new HeatmapLayer<HeatPoint>({
           id: 'heat',
@@ -185,10 +193,12 @@ export class WallLayers {
         id: 'base-grids',
         data: this.cells,
         getPolygon: (d) => d.polygon,
-        extruded: true,
-        wireframe: true,
+        extruded: !ctx.lite,
+        wireframe: !ctx.lite,
+        stroked: ctx.lite,
+        lineWidthUnits: 'pixels',
+        getLineWidth: 1,
         filled: true,
-        stroked: false,
         elevationScale: 1,
         getElevation: (d) => {
           if (!inFocus(d.code)) return 0;
@@ -213,7 +223,6 @@ export class WallLayers {
           getFillColor: [w.caseVersion, focus],
           getLineColor: [focus],
         },
-        transitions: GRID_TRANSITIONS,
       }),
     );
 
@@ -269,10 +278,10 @@ export class WallLayers {
       layers.push(
         new ScatterplotLayer<Case>({
           id: 'alarm-pulse',
-          data: w.alarms,
+          data: w.alarms.length ? w.alarms : WARMUP,
           getPosition: (d) => d.location as [number, number],
           radiusUnits: 'pixels',
-          getRadius: 1,
+          getRadius: (d) => (d.id === '' ? 0 : 1),
           radiusScale: (10 + 34 * phase) * s,
           stroked: true,
           filled: false,
@@ -285,10 +294,10 @@ export class WallLayers {
         }),
         new ScatterplotLayer<Case>({
           id: 'cases',
-          data: w.openCases,
+          data: w.openCases.length ? w.openCases : WARMUP,
           getPosition: (d) => d.location as [number, number],
           radiusUnits: 'pixels',
-          getRadius: (d) => (d.priority === 1 ? 9 : 7),
+          getRadius: (d) => (d.id === '' ? 0 : d.priority === 1 ? 9 : 7),
           radiusScale: s,
           getFillColor: (d) => PRIORITY_COLORS[d.priority] ?? PRIORITY_COLORS[3],
           stroked: true,
@@ -333,7 +342,7 @@ export class WallLayers {
       );
     if (focusLevel >= 3)
       layers.push(
-        text('labels-grid', this.filtered('g', this.gridLabels, focus.slice(0, 12)), 12, GRID_TEXT, 500),
+        text('labels-grid', this.filtered('g', this.gridLabels, focus.slice(0, 12)), 15, GRID_TEXT, 600),
       );
     return layers;
   }
