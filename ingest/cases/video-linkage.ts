@@ -14,6 +14,8 @@ import type { CaseService } from './service.ts';
 
 const FRESH_MS = 120_000; // a case counts as "just raised" for this long after its creation
 const WALL_CAMERAS = 4; // cameras brought up on the wall per case
+const MAX_PENDING = 20; // snapshots waiting; an alarm storm beyond this gets none (the cases are still linked)
+const CAMERA_FAIL_MS = 60_000; // after a failed snapshot, a camera is skipped this long
 
 export async function insertEvidence(
   db: Db,
@@ -52,8 +54,28 @@ export function attachVideoLinkage(deps: {
     s.add(id);
   };
 
+  // Snapshots spawn ffmpeg: one at a time, off the alarm's own path, bounded, and never again soon at a
+  // camera that just failed — so they cannot slow the cases they illustrate.
+  const pending: Case[] = [];
+  const failedUntil = new Map<string, number>();
+  let running = false;
+  function enqueue(c: Case): void {
+    if (pending.length >= MAX_PENDING) return;
+    pending.push(c);
+    if (!running) void drain();
+  }
+  async function drain(): Promise<void> {
+    running = true;
+    try {
+      for (let c = pending.shift(); c; c = pending.shift()) await snapshotEvidence(c);
+    } finally {
+      running = false;
+    }
+  }
+
   async function snapshotEvidence(c: Case): Promise<void> {
     for (const cam of c.linkedCameras.slice(0, 2)) {
+      if ((failedUntil.get(cam) ?? 0) > now()) continue;
       try {
         const jpeg = await video.snapshot(cam);
         const id = await insertEvidence(db, { caseId: c.id, kind: 'snapshot', source: cam, mime: 'image/jpeg', bytes: jpeg });
@@ -75,6 +97,8 @@ export function attachVideoLinkage(deps: {
         log.info({ case: c.code, camera: cam, evidence: url }, 'snapshot attached');
         return;
       } catch (e) {
+        if (failedUntil.size > 10_000) failedUntil.clear();
+        failedUntil.set(cam, now() + CAMERA_FAIL_MS);
         log.warn({ case: c.code, camera: cam, err: (e as Error).message }, 'snapshot for case failed');
       }
     }
@@ -92,7 +116,7 @@ export function attachVideoLinkage(deps: {
     }
     if (!snapped.has(c.id)) {
       remember(snapped, c.id);
-      void snapshotEvidence(c);
+      enqueue(c);
     }
   });
 }

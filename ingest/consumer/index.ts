@@ -77,7 +77,7 @@ export interface IngestOptions {
 }
 
 export const INGEST_DEFAULTS: IngestOptions = {
-  maxBatchRows: 0, // rows; 0 = by database (PGlite: ~30k rows/s at 500–1000 a batch, slower at 2000)
+  maxBatchRows: 0, // rows; 0 = by database (PGlite: 250 — shorter writes keep alarms' wait behind telemetry short; PostgreSQL: 1000)
   maxInflightBatches: 0, // batches; 0 = by database
   retryMinMs: 100, // ms
   retryMaxMs: 2000, // ms
@@ -186,7 +186,7 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
   let batchNo = 0;
   let nextToFinish = 0;
   const committed = new Map<number, Item[]>();
-  const maxBatchRows = o.maxBatchRows > 0 ? o.maxBatchRows : db.kind === 'postgres' ? 1000 : 500;
+  const maxBatchRows = o.maxBatchRows > 0 ? o.maxBatchRows : db.kind === 'postgres' ? 1000 : 250;
   const maxInflight = o.maxInflightBatches > 0 ? o.maxInflightBatches : db.kind === 'postgres' ? 3 : 1;
   let scheduled = false;
   let depth = 0;
