@@ -69,7 +69,13 @@ async function seed(db: Db): Promise<void> {
   const hash = await hashSecret(SECRET);
   const rows = [];
   for (let c = 0; c < CONNS; c++) {
-    rows.push({ id: `bgw${c}`, kind: 'gateway', location: [117.2, 39.1] as [number, number], grid: null, secretHash: hash });
+    rows.push({
+      id: `bgw${c}`,
+      kind: 'gateway',
+      location: [117.2, 39.1] as [number, number],
+      grid: null,
+      secretHash: hash,
+    });
     for (let k = 0; k < DEVICES_PER_CONN; k++)
       rows.push({
         id: `bdev${c}-${k}`,
@@ -87,9 +93,13 @@ async function passThrough(): Promise<{ rate: number; peakRss: number }> {
   const broker = await startEmbeddedBroker({ port: 0, host: '127.0.0.1', log });
   const url = `mqtt://127.0.0.1:${broker.port}`;
   // The subscriber in its own process too: the baseline measures the broker, not a client sharing its loop.
-  const sub = spawn(process.execPath, ['--import', 'tsx', 'test/ingest/subscriber.ts', url, 'dev/+/telemetry', String(N), '120000'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const sub = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/ingest/subscriber.ts', url, 'dev/+/telemetry', String(N), '120000'],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const lines: string[] = [];
   let buf = '';
   const ready = new Promise<void>((resolve) =>
@@ -176,7 +186,8 @@ export async function run(): Promise<Result> {
   } finally {
     await pg.stop();
   }
-  if (pglite.stored !== N || postgres.stored !== N) notes.push(`stored rows differ from ${N}: ${pglite.stored}, ${postgres.stored}`);
+  if (pglite.stored !== N || postgres.stored !== N)
+    notes.push(`stored rows differ from ${N}: ${pglite.stored}, ${postgres.stored}`);
   notes.push(
     `${N.toLocaleString('en-US')} QoS 1 messages from ${CONNS} gateway connections × ${DEVICES_PER_CONN} devices, window ${WINDOW} unacked per connection`,
     'latency = publish → PUBACK at a steady 5,000 msg/s; the PUBACK is sent only after the batch committed',
@@ -214,6 +225,8 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const r = await run();
   const rows = [...Object.entries(r.metrics), ...Object.entries(r.ratios).map(([k, v]) => [`ratio: ${k}`, v])];
   const w = Math.max(...rows.map(([k]) => String(k).length));
-  console.log(`\n== ingest ==\n${rows.map(([k, v]) => `${String(k).padEnd(w)}  ${v}`).join('\n')}\n${r.notes.map((n) => `note: ${n}`).join('\n')}`);
+  console.log(
+    `\n== ingest ==\n${rows.map(([k, v]) => `${String(k).padEnd(w)}  ${v}`).join('\n')}\n${r.notes.map((n) => `note: ${n}`).join('\n')}`,
+  );
   process.exit(0);
 }

@@ -38,14 +38,19 @@ function prng(seed: number): () => number {
   };
 }
 
-function baseGrids(features: { properties: { level: number; code: string }; geometry: BaseGridInput['geometry'] }[]): BaseGridInput[] {
-  return features.filter((f) => f.properties.level === 4).map((f) => ({ code: f.properties.code, geometry: f.geometry }));
+function baseGrids(
+  features: { properties: { level: number; code: string }; geometry: BaseGridInput['geometry'] }[],
+): BaseGridInput[] {
+  return features
+    .filter((f) => f.properties.level === 4)
+    .map((f) => ({ code: f.properties.code, geometry: f.geometry }));
 }
 
 function points(index: GridIndex, n: number, seed: number): { xs: Float64Array; ys: Float64Array } {
   const [x0, y0, x1, y1] = index.bbox;
   const rnd = prng(seed);
-  const xs = new Float64Array(n), ys = new Float64Array(n);
+  const xs = new Float64Array(n),
+    ys = new Float64Array(n);
   for (let i = 0; i < n; i++) {
     xs[i] = x0 + rnd() * (x1 - x0);
     ys[i] = y0 + rnd() * (y1 - y0);
@@ -82,14 +87,28 @@ function measureSet(grids: BaseGridInput[]) {
   for (let i = 0; i < N; i++) if (out[i] >= 0) inside++;
   void hits;
   return {
-    index, xs, ys, out,
-    buildMinMs: Math.min(...builds), buildMedianMs: median(builds), buildFirstMs: builds[0],
-    bestRate: Math.max(...rates), medianRate: median(rates), singleRate: single,
+    index,
+    xs,
+    ys,
+    out,
+    buildMinMs: Math.min(...builds),
+    buildMedianMs: median(builds),
+    buildFirstMs: builds[0],
+    bestRate: Math.max(...rates),
+    medianRate: median(rates),
+    singleRate: single,
     insideShare: inside / N,
   };
 }
 
-function naive(grids: BaseGridInput[], xs: Float64Array, ys: Float64Array, n: number, expect: Int32Array, index: GridIndex) {
+function naive(
+  grids: BaseGridInput[],
+  xs: Float64Array,
+  ys: Float64Array,
+  n: number,
+  expect: Int32Array,
+  index: GridIndex,
+) {
   const t0 = performance.now();
   let disagree = 0;
   for (let i = 0; i < n; i++) {
@@ -106,7 +125,14 @@ function naive(grids: BaseGridInput[], xs: Float64Array, ys: Float64Array, n: nu
   return { rate: n / ((performance.now() - t0) / 1000), disagree };
 }
 
-async function postgis(grids: BaseGridInput[], xs: Float64Array, ys: Float64Array, n: number, expect: Int32Array, index: GridIndex) {
+async function postgis(
+  grids: BaseGridInput[],
+  xs: Float64Array,
+  ys: Float64Array,
+  n: number,
+  expect: Int32Array,
+  index: GridIndex,
+) {
   const pgh = await startPostgres();
   const client = new pg.Client({ connectionString: pgh.url });
   try {
@@ -130,7 +156,10 @@ async function postgis(grids: BaseGridInput[], xs: Float64Array, ys: Float64Arra
     let disagree = 0;
     const t0 = performance.now();
     for (let s = 0; s < n; s += batch) {
-      const res = await client.query<{ i: string; code: string }>(sql, [Array.from(xs.subarray(s, s + batch)), Array.from(ys.subarray(s, s + batch))]);
+      const res = await client.query<{ i: string; code: string }>(sql, [
+        Array.from(xs.subarray(s, s + batch)),
+        Array.from(ys.subarray(s, s + batch)),
+      ]);
       const got = new Map<number, string>();
       for (const r of res.rows) got.set(Number(r.i) - 1 + s, r.code);
       for (let i = s; i < Math.min(n, s + batch); i++) if ((got.get(i) ?? null) !== index.codeOf(expect[i])) disagree++;
@@ -167,7 +196,9 @@ export async function run(): Promise<Result> {
     notes.push(`PostGIS baseline not measured: ${(e as Error).message.split('\n')[0]}`);
   }
 
-  notes.push(`best of 7 passes over 1,000,000 points; medians: ${Math.round(a.medianRate).toLocaleString('en-US')} (992), ${Math.round(b.medianRate).toLocaleString('en-US')} (9,920) points/s`);
+  notes.push(
+    `best of 7 passes over 1,000,000 points; medians: ${Math.round(a.medianRate).toLocaleString('en-US')} (992), ${Math.round(b.medianRate).toLocaleString('en-US')} (9,920) points/s`,
+  );
   return {
     name: 'join',
     metrics: {
@@ -199,7 +230,9 @@ export async function run(): Promise<Result> {
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const r = await run();
   const rows: [string, string][] = [
-    ...Object.entries(r.metrics).map(([k, v]) => [k, typeof v === 'number' ? v.toLocaleString('en-US') : String(v)] as [string, string]),
+    ...Object.entries(r.metrics).map(
+      ([k, v]) => [k, typeof v === 'number' ? v.toLocaleString('en-US') : String(v)] as [string, string],
+    ),
     ...Object.entries(r.ratios).map(([k, v]) => [`ratio ${k}`, v === null ? '—' : `${v}×`] as [string, string]),
   ];
   const w = Math.max(...rows.map((x) => x[0].length));

@@ -36,7 +36,11 @@ function table(r: BenchResult): string {
     ...Object.entries(r.ratios).map(([k, v]) => [`ratio: ${k}`, v === null ? '—' : `${fmt(v)}×`] as [string, string]),
   ];
   const w = Math.max(...rows.map((x) => x[0].length), 6);
-  return [`\n== ${r.name} ==`, ...rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`), ...(r.notes ?? []).map((n) => `note: ${n}`)].join('\n');
+  return [
+    `\n== ${r.name} ==`,
+    ...rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`),
+    ...(r.notes ?? []).map((n) => `note: ${n}`),
+  ].join('\n');
 }
 
 function fmt(n: number): string {
@@ -61,7 +65,10 @@ async function main() {
     try {
       const mod = (await import(pathToFileURL(file).href)) as { run: () => Promise<BenchResult> };
       const r = await mod.run();
-      writeFileSync(path.join(outDir, `${name}.json`), JSON.stringify({ ...r, name, machine: machine() }, null, 2) + '\n');
+      writeFileSync(
+        path.join(outDir, `${name}.json`),
+        JSON.stringify({ ...r, name, machine: machine() }, null, 2) + '\n',
+      );
       console.log(table(r));
     } catch (e) {
       failed++;

@@ -87,7 +87,12 @@ async function phase(page: Page, cdp: CDPSession, seconds: number, during?: () =
   };
 }
 
-export async function run(): Promise<{ name: 'wall'; machine: string; metrics: Record<string, number>; ratios: Record<string, number> }> {
+export async function run(): Promise<{
+  name: 'wall';
+  machine: string;
+  metrics: Record<string, number>;
+  ratios: Record<string, number>;
+}> {
   const seconds = Number(process.env.BENCH_WALL_SECONDS ?? 60);
   const dataDir = mkdtempSync(path.join(tmpdir(), 'onegrid-bench-wall-'));
   let platform: Platform | null = null;
@@ -103,7 +108,10 @@ export async function run(): Promise<{ name: 'wall'; machine: string; metrics: R
       DEMO: '0', // no simulated traffic: the load is exactly what the bench sends
       LOG_LEVEL: 'warn',
     });
-    platform = await startPlatform(cfg, process.env.BENCH_WALL_HANDLER ? { handlerPath: process.env.BENCH_WALL_HANDLER } : {});
+    platform = await startPlatform(
+      cfg,
+      process.env.BENCH_WALL_HANDLER ? { handlerPath: process.env.BENCH_WALL_HANDLER } : {},
+    );
     const base = `http://127.0.0.1:${platform.httpPort}`;
     const login = await fetch(`${base}/api/session`, {
       method: 'POST',
@@ -115,9 +123,9 @@ export async function run(): Promise<{ name: 'wall'; machine: string; metrics: R
 
     // Top the sample fleet up to 3,000 devices with a location.
     type Dev = { id: string; grid: string | null; location: [number, number] | null };
-    let devices = ((await (await fetch(`${base}/api/devices?limit=10000`, { headers: auth })).json()) as { devices: Dev[] }).devices.filter(
-      (d) => d.location,
-    );
+    let devices = (
+      (await (await fetch(`${base}/api/devices?limit=10000`, { headers: auth })).json()) as { devices: Dev[] }
+    ).devices.filter((d) => d.location);
     const grids = (await (await fetch(`${base}/api/grids?level=4`, { headers: auth })).json()) as {
       features: { geometry: { coordinates: number[][][] } }[];
     };
@@ -130,9 +138,9 @@ export async function run(): Promise<{ name: 'wall'; machine: string; metrics: R
         body: JSON.stringify({ id: `bench-${k}`, kind: 'sensor', location: loc }),
       });
     }
-    devices = ((await (await fetch(`${base}/api/devices?limit=10000`, { headers: auth })).json()) as { devices: Dev[] }).devices.filter(
-      (d) => d.location,
-    );
+    devices = (
+      (await (await fetch(`${base}/api/devices?limit=10000`, { headers: auth })).json()) as { devices: Dev[] }
+    ).devices.filter((d) => d.location);
 
     const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
     await page.addInitScript(RECORDER);
@@ -159,7 +167,9 @@ export async function run(): Promise<{ name: 'wall'; machine: string; metrics: R
     const others = devices.slice(1);
     const sent: number[] = [];
     const latencies: number[] = [];
-    let probeOnline = (await page.evaluate(`window.__wall.device(${JSON.stringify(probe.id)})?.online ?? false`)) as boolean;
+    let probeOnline = (await page.evaluate(
+      `window.__wall.device(${JSON.stringify(probe.id)})?.online ?? false`,
+    )) as boolean;
     await page.evaluate(`(() => {
       window.__probe = [];
       let last = window.__wall.device(${JSON.stringify(probe.id)})?.online;
@@ -185,7 +195,10 @@ export async function run(): Promise<{ name: 'wall'; machine: string; metrics: R
         if (Date.now() >= nextProbe) {
           probeOnline = !probeOnline;
           sent.push(Date.now());
-          live.publish({ type: 'device', id: probe.id, online: probeOnline, lastSeen: Date.now() }, { grid: probe.grid });
+          live.publish(
+            { type: 'device', id: probe.id, online: probeOnline, lastSeen: Date.now() },
+            { grid: probe.grid },
+          );
           nextProbe += PROBE_EVERY_MS;
         }
         await sleep(5);
@@ -248,7 +261,12 @@ function table(r: Awaited<ReturnType<typeof run>>): string {
   ];
   const w = [34, 10, 10, 16];
   const line = (c: string[]) => c.map((x, i) => x.padEnd(w[i])).join(' ');
-  return [`wall — ${r.machine}`, `${m.grids} grids, ${m.devices} devices, ready in ${m.readyMs} ms`, line(['', 'idle', 'load', 'target']), ...rows.map(line)].join('\n');
+  return [
+    `wall — ${r.machine}`,
+    `${m.grids} grids, ${m.devices} devices, ready in ${m.readyMs} ms`,
+    line(['', 'idle', 'load', 'target']),
+    ...rows.map(line),
+  ].join('\n');
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -26,7 +26,10 @@ async function broker(port = 0): Promise<{ port: number; received: string[]; clo
     received,
     close: () =>
       new Promise<void>((r) => {
-        for (const c of Object.values((aedes as unknown as { clients: Record<string, { conn: { destroy(): void } }> }).clients)) c.conn.destroy();
+        for (const c of Object.values(
+          (aedes as unknown as { clients: Record<string, { conn: { destroy(): void } }> }).clients,
+        ))
+          c.conn.destroy();
         server.close(() => aedes.close(() => r()));
       }),
   };
@@ -74,7 +77,12 @@ describe('edge gateway', () => {
     cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
     const ob = new Outbox(dir);
     cleanup.push(() => ob.close());
-    const gw = new EdgeGateway({ url: 'mqtt://127.0.0.1:1', gatewayId: 'gw-2', secret: 's', outboxDir: path.join(dir, 'g') });
+    const gw = new EdgeGateway({
+      url: 'mqtt://127.0.0.1:1',
+      gatewayId: 'gw-2',
+      secret: 's',
+      outboxDir: path.join(dir, 'g'),
+    });
     cleanup.push(() => gw.close());
     expect(() => gw.accept({ device: '../x', kind: 'telemetry', metrics: {} })).toThrow(/device id/);
     expect(() => gw.accept({ device: 'a', kind: 'telemetry', metrics: {}, loc: [500, 0] })).toThrow(/loc/);

@@ -20,7 +20,15 @@ export interface GatewayOptions {
 
 export type LocalMessage =
   | { device: string; kind: 'telemetry'; ts?: number | string; metrics: Record<string, number>; loc?: [number, number] }
-  | { device: string; kind: 'event'; ts?: number | string; type: string; severity?: string; loc?: [number, number]; attrs?: Record<string, unknown> };
+  | {
+      device: string;
+      kind: 'event';
+      ts?: number | string;
+      type: string;
+      severity?: string;
+      loc?: [number, number];
+      attrs?: Record<string, unknown>;
+    };
 
 export class EdgeGateway {
   readonly outbox: Outbox;
@@ -52,14 +60,22 @@ export class EdgeGateway {
 
   /** Accept a local message: validated, stamped with a sequence number, made durable, then sent. */
   accept(m: LocalMessage): void {
-    if (!m || typeof m.device !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(m.device)) throw new Error('device id missing or malformed');
+    if (!m || typeof m.device !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(m.device))
+      throw new Error('device id missing or malformed');
     if (m.loc && !validLngLat(m.loc)) throw new Error('loc must be [lng, lat] within range');
     const seq = this.outbox.nextSeq(m.device);
     const ts = m.ts ?? Date.now();
     const body =
       m.kind === 'telemetry'
         ? { ts, seq, metrics: m.metrics, ...(m.loc ? { loc: m.loc } : {}) }
-        : { ts, seq, type: m.type, ...(m.severity ? { severity: m.severity } : {}), ...(m.loc ? { loc: m.loc } : {}), attrs: m.attrs ?? {} };
+        : {
+            ts,
+            seq,
+            type: m.type,
+            ...(m.severity ? { severity: m.severity } : {}),
+            ...(m.loc ? { loc: m.loc } : {}),
+            attrs: m.attrs ?? {},
+          };
     const payload = JSON.stringify(body);
     if (Buffer.byteLength(payload) > MAX_PAYLOAD_BYTES) throw new Error('message larger than 256 KiB');
     this.outbox.append([{ topic: `dev/${m.device}/${m.kind}`, payload }]);

@@ -4,7 +4,18 @@
  * is kept beside it. After a power cut or a broker outage, sending resumes at that offset, and the
  * platform's `(device, seq)` idempotency makes the overlap harmless (at-least-once, exactly-once effect).
  */
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import path from 'node:path';
 
 export interface OutboxEntry {
@@ -39,8 +50,12 @@ export class Outbox {
         }
       }
     }
-    this.acked = existsSync(this.ackPath) ? Math.min(Number(readFileSync(this.ackPath, 'utf8')) || 0, this.entries.length) : 0;
-    this.seqs = existsSync(this.seqPath) ? (JSON.parse(readFileSync(this.seqPath, 'utf8')) as Record<string, number>) : {};
+    this.acked = existsSync(this.ackPath)
+      ? Math.min(Number(readFileSync(this.ackPath, 'utf8')) || 0, this.entries.length)
+      : 0;
+    this.seqs = existsSync(this.seqPath)
+      ? (JSON.parse(readFileSync(this.seqPath, 'utf8')) as Record<string, number>)
+      : {};
     // Sequence numbers must never repeat across restarts: resume past any seq already in the log.
     for (const e of this.entries) {
       const m = /^dev\/([^/]+)\//.exec(e.topic);
@@ -69,7 +84,8 @@ export class Outbox {
   /** Messages not yet acknowledged, oldest first. */
   pending(max = Infinity): { index: number; entry: OutboxEntry }[] {
     const out: { index: number; entry: OutboxEntry }[] = [];
-    for (let i = this.acked; i < this.entries.length && out.length < max; i++) out.push({ index: i, entry: this.entries[i] });
+    for (let i = this.acked; i < this.entries.length && out.length < max; i++)
+      out.push({ index: i, entry: this.entries[i] });
     return out;
   }
 

@@ -101,7 +101,8 @@ async function withDb<T>(cfg: Config, fn: (db: Db) => Promise<T>): Promise<T> {
     await migrate(db);
     // The first use of a DATA_DIR loads the sample district, whichever command comes first.
     const seeded = await seed(db, { adminPassword: cfg.adminPassword });
-    if (seeded.adminPassword) process.stderr.write(`admin password (shown once, store it now): ${seeded.adminPassword}\n`);
+    if (seeded.adminPassword)
+      process.stderr.write(`admin password (shown once, store it now): ${seeded.adminPassword}\n`);
     if (seeded.samplePassword) process.stderr.write(`sample users' password (shown once): ${seeded.samplePassword}\n`);
     return await fn(db);
   } finally {

@@ -4,7 +4,15 @@ import { loadConfig, ConfigError } from './config.ts';
 describe('configuration', () => {
   it('has the contract defaults', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 3000, mqttPort: 1883, mqttUrl: null, databaseUrl: null, dataDir: './data', adminPassword: null, logLevel: 'info' });
+    expect(c).toMatchObject({
+      port: 3000,
+      mqttPort: 1883,
+      mqttUrl: null,
+      databaseUrl: null,
+      dataDir: './data',
+      adminPassword: null,
+      logLevel: 'info',
+    });
     expect(Object.isFrozen(c)).toBe(true);
   });
 
@@ -19,7 +27,16 @@ describe('configuration', () => {
       DEMO: '1',
       LOG_LEVEL: 'DEBUG',
     });
-    expect(c).toMatchObject({ port: 8080, mqttPort: 0, mqttUrl: 'mqtts://broker:8883', databaseUrl: 'postgres://u:p@db/x', dataDir: '/var/lib/onegrid', adminPassword: 'long-enough', demo: true, logLevel: 'debug' });
+    expect(c).toMatchObject({
+      port: 8080,
+      mqttPort: 0,
+      mqttUrl: 'mqtts://broker:8883',
+      databaseUrl: 'postgres://u:p@db/x',
+      dataDir: '/var/lib/onegrid',
+      adminPassword: 'long-enough',
+      demo: true,
+      logLevel: 'debug',
+    });
   });
 
   it.each([

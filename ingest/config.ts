@@ -84,7 +84,8 @@ function bool(env: NodeJS.ProcessEnv, name: string, dflt: boolean): boolean {
 function ingestId(env: NodeJS.ProcessEnv): string | null {
   const raw = env.INGEST_ID?.trim();
   if (!raw) return null;
-  if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw)) throw new ConfigError('INGEST_ID', `must be 1-64 letters, digits, ".", "_" or "-", got "${raw}"`);
+  if (!/^[A-Za-z0-9._-]{1,64}$/.test(raw))
+    throw new ConfigError('INGEST_ID', `must be 1-64 letters, digits, ".", "_" or "-", got "${raw}"`);
   return raw;
 }
 

@@ -165,7 +165,8 @@ export async function startPlatform(
       // Authenticated and scoped like every other request: the camera must lie in the user's grid scope.
       (async () => {
         const token =
-          tokenFromHeaders({ cookie: req.headers.cookie, authorization: req.headers.authorization }) ?? url.searchParams.get('token');
+          tokenFromHeaders({ cookie: req.headers.cookie, authorization: req.headers.authorization }) ??
+          url.searchParams.get('token');
         const user = await sessions.user(token);
         if (!user) return socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         const cam = await getDevice(db, m[1]);

@@ -31,24 +31,38 @@ describe('datum transforms', () => {
 
   it('inverts to better than 1e-6° (in fact 1e-9°) everywhere in China', () => {
     fc.assert(
-      fc.property(fc.double({ min: 73, max: 135, noNaN: true }), fc.double({ min: 18, max: 53, noNaN: true }), (lng, lat) => {
-        const g = wgs84ToGcj02(lng, lat);
-        const w = gcj02ToWgs84(g[0], g[1]);
-        expect(Math.abs(w[0] - lng)).toBeLessThan(1e-9);
-        expect(Math.abs(w[1] - lat)).toBeLessThan(1e-9);
-        const b = wgs84ToBd09(lng, lat);
-        const w2 = bd09ToWgs84(b[0], b[1]);
-        expect(Math.abs(w2[0] - lng)).toBeLessThan(1e-9);
-        expect(Math.abs(w2[1] - lat)).toBeLessThan(1e-9);
-        // The GCJ-02 offset is hundreds of metres, not zero.
-        expect(Math.hypot(g[0] - lng, g[1] - lat)).toBeGreaterThan(1e-4);
-      }),
+      fc.property(
+        fc.double({ min: 73, max: 135, noNaN: true }),
+        fc.double({ min: 18, max: 53, noNaN: true }),
+        (lng, lat) => {
+          const g = wgs84ToGcj02(lng, lat);
+          const w = gcj02ToWgs84(g[0], g[1]);
+          expect(Math.abs(w[0] - lng)).toBeLessThan(1e-9);
+          expect(Math.abs(w[1] - lat)).toBeLessThan(1e-9);
+          const b = wgs84ToBd09(lng, lat);
+          const w2 = bd09ToWgs84(b[0], b[1]);
+          expect(Math.abs(w2[0] - lng)).toBeLessThan(1e-9);
+          expect(Math.abs(w2[1] - lat)).toBeLessThan(1e-9);
+          // The GCJ-02 offset is hundreds of metres, not zero.
+          expect(Math.hypot(g[0] - lng, g[1] - lat)).toBeGreaterThan(1e-4);
+        },
+      ),
       { numRuns: 2000 },
     );
   });
 
   it('converts geometries, keeping altitude, and is the identity between equal datums', () => {
-    const poly = { type: 'Polygon' as const, coordinates: [[[117.2, 39.1, 5], [117.21, 39.1], [117.21, 39.11], [117.2, 39.1, 5]]] };
+    const poly = {
+      type: 'Polygon' as const,
+      coordinates: [
+        [
+          [117.2, 39.1, 5],
+          [117.21, 39.1],
+          [117.21, 39.11],
+          [117.2, 39.1, 5],
+        ],
+      ],
+    };
     const g = convertGeometry(poly, 'wgs84', 'gcj02');
     expect(g.coordinates[0][0][2]).toBe(5);
     expect(g.coordinates[0][1]).toEqual(wgs84ToGcj02(117.21, 39.1));
@@ -56,7 +70,10 @@ describe('datum transforms', () => {
     expect(Math.abs(back.coordinates[0][1][0] - 117.21)).toBeLessThan(1e-9);
     expect(convertGeometry(poly, 'bd09', 'bd09')).toBe(poly);
     expect(convertPoint(117.2, 39.1, 'bd09', 'gcj02')).toEqual(bd09ToGcj02(117.2, 39.1));
-    const gc = convertGeometry({ type: 'GeometryCollection', geometries: [{ type: 'Point', coordinates: [117.2, 39.1] }] } as never, 'gcj02') as { geometries: { coordinates: number[] }[] };
+    const gc = convertGeometry(
+      { type: 'GeometryCollection', geometries: [{ type: 'Point', coordinates: [117.2, 39.1] }] } as never,
+      'gcj02',
+    ) as { geometries: { coordinates: number[] }[] };
     expect(gc.geometries[0].coordinates).toEqual(gcj02ToWgs84(117.2, 39.1));
   });
 });

@@ -65,10 +65,12 @@ export function gcj02ToBd09(lng: number, lat: number): LngLat {
 
 /** Invert `forward` at (lng, lat) by fixed-point iteration, starting from the one-step inverse. */
 function invert(forward: (lng: number, lat: number) => LngLat, lng: number, lat: number): LngLat {
-  let x = lng, y = lat;
+  let x = lng,
+    y = lat;
   for (let i = 0; i < 30; i++) {
     const [fx, fy] = forward(x, y);
-    const dx = fx - lng, dy = fy - lat;
+    const dx = fx - lng,
+      dy = fy - lat;
     x -= dx;
     y -= dy;
     if (Math.abs(dx) < 1e-12 && Math.abs(dy) < 1e-12) break;
@@ -83,13 +85,16 @@ export function gcj02ToWgs84(lng: number, lat: number): LngLat {
 
 export function bd09ToGcj02(lng: number, lat: number): LngLat {
   // Baidu's published inverse as the start, then refined.
-  const x = lng - 0.0065, y = lat - 0.006;
+  const x = lng - 0.0065,
+    y = lat - 0.006;
   const z = Math.sqrt(x * x + y * y) - 0.00002 * Math.sin(y * X_PI);
   const theta = Math.atan2(y, x) - 0.000003 * Math.cos(x * X_PI);
-  let gx = z * Math.cos(theta), gy = z * Math.sin(theta);
+  let gx = z * Math.cos(theta),
+    gy = z * Math.sin(theta);
   for (let i = 0; i < 10; i++) {
     const [bx, by] = gcj02ToBd09(gx, gy);
-    const dx = bx - lng, dy = by - lat;
+    const dx = bx - lng,
+      dy = by - lat;
     gx -= dx;
     gy -= dy;
     if (Math.abs(dx) < 1e-12 && Math.abs(dy) < 1e-12) break;

@@ -19,7 +19,15 @@ import {
 
 const sq = (x: number, y: number, s = 1) => ({
   type: 'Polygon' as const,
-  coordinates: [[[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]]],
+  coordinates: [
+    [
+      [x, y],
+      [x + s, y],
+      [x + s, y + s],
+      [x, y + s],
+      [x, y],
+    ],
+  ],
 });
 
 describe('code profiles', () => {
@@ -109,7 +117,12 @@ describe('numberBaseGrids', () => {
 
   it('keeps a slightly staggered row together and accepts features', () => {
     const cells = [sq(0, 0.1), sq(1, 0), sq(2, 0.2), sq(0, -1), sq(1, -1.1)];
-    const codes = numberBaseGrids('120106001002', cells.map((geometry) => ({ geometry })), GB15, 10);
+    const codes = numberBaseGrids(
+      '120106001002',
+      cells.map((geometry) => ({ geometry })),
+      GB15,
+      10,
+    );
     expect(codes.map((c) => c.slice(-3))).toEqual(['010', '011', '012', '013', '014']);
   });
 

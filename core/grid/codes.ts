@@ -115,7 +115,10 @@ export function parseCode(code: string, p: CodeProfile = DEFAULT_PROFILE): Parse
 export function assertCode(code: string, p: CodeProfile = DEFAULT_PROFILE, level?: GridLevel): string {
   const parsed = parseCode(code, p);
   if (level !== undefined && parsed.level !== level) {
-    throw new DomainError('invalid_code', `"${code}" is a ${parsed.kind} code, expected a ${LEVEL_KINDS[level - 1]} code`);
+    throw new DomainError(
+      'invalid_code',
+      `"${code}" is a ${parsed.kind} code, expected a ${LEVEL_KINDS[level - 1]} code`,
+    );
   }
   return code;
 }
@@ -165,25 +168,36 @@ export function isWithin(code: string, prefix: string, p: CodeProfile = DEFAULT_
 
 type Position = number[];
 type PolygonLike =
-  | { type: 'Polygon'; coordinates: Position[][] }
-  | { type: 'MultiPolygon'; coordinates: Position[][][] };
+  { type: 'Polygon'; coordinates: Position[][] } | { type: 'MultiPolygon'; coordinates: Position[][][] };
 
 /** Area-weighted centroid (shoelace; holes subtract); the bbox centre for a degenerate geometry. */
 export function centroidOf(g: PolygonLike): [number, number] {
   const polys = g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
-  let area = 0, sx = 0, sy = 0;
-  let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+  let area = 0,
+    sx = 0,
+    sy = 0;
+  let minX = Infinity,
+    minY = Infinity,
+    maxX = -Infinity,
+    maxY = -Infinity;
   for (const poly of polys) {
     for (let r = 0; r < poly.length; r++) {
       const ring = poly[r];
       if (ring.length === 0) continue;
       // Coordinates relative to the first vertex keep precision for small rings far from (0, 0).
-      const x0 = ring[0][0], y0 = ring[0][1];
-      let a = 0, cx = 0, cy = 0;
+      const x0 = ring[0][0],
+        y0 = ring[0][1];
+      let a = 0,
+        cx = 0,
+        cy = 0;
       for (let i = 0; i < ring.length; i++) {
-        const x1 = ring[i][0], y1 = ring[i][1];
+        const x1 = ring[i][0],
+          y1 = ring[i][1];
         const j = i + 1 < ring.length ? i + 1 : 0;
-        const u1 = x1 - x0, v1 = y1 - y0, u2 = ring[j][0] - x0, v2 = ring[j][1] - y0;
+        const u1 = x1 - x0,
+          v1 = y1 - y0,
+          u2 = ring[j][0] - x0,
+          v2 = ring[j][1] - y0;
         const c = u1 * v2 - u2 * v1;
         a += c;
         cx += (u1 + u2) * c;
@@ -194,7 +208,7 @@ export function centroidOf(g: PolygonLike): [number, number] {
         if (y1 > maxY) maxY = y1;
       }
       if (a === 0) continue;
-      const w = (r === 0 ? 1 : -1) * Math.abs(a) / 2; // signed weight: outer +, hole −
+      const w = ((r === 0 ? 1 : -1) * Math.abs(a)) / 2; // signed weight: outer +, hole −
       area += w;
       sx += w * (x0 + cx / (3 * a));
       sy += w * (y0 + cy / (3 * a));
@@ -227,12 +241,14 @@ export function numberBaseGrids(
   const items = grids.map((g, i) => {
     const geom = 'geometry' in g ? g.geometry : g;
     const [cx, cy] = centroidOf(geom);
-    let minY = Infinity, maxY = -Infinity;
+    let minY = Infinity,
+      maxY = -Infinity;
     const polys = geom.type === 'Polygon' ? [geom.coordinates] : geom.coordinates;
-    for (const poly of polys) for (const pt of poly[0]) {
-      if (pt[1] < minY) minY = pt[1];
-      if (pt[1] > maxY) maxY = pt[1];
-    }
+    for (const poly of polys)
+      for (const pt of poly[0]) {
+        if (pt[1] < minY) minY = pt[1];
+        if (pt[1] > maxY) maxY = pt[1];
+      }
     return { i, cx, cy, minY, maxY };
   });
   // North first; ties west first so the order is total.

@@ -7,7 +7,15 @@ import { orient, orientExact } from './orient.ts';
 
 const sq = (x: number, y: number, s = 1): Polygon => ({
   type: 'Polygon',
-  coordinates: [[[x, y], [x + s, y], [x + s, y + s], [x, y + s], [x, y]]],
+  coordinates: [
+    [
+      [x, y],
+      [x + s, y],
+      [x + s, y + s],
+      [x, y + s],
+      [x, y],
+    ],
+  ],
 });
 
 // A 2×2 block of unit squares at (0..2, 0..2): codes 001 SW, 002 SE, 003 NW, 004 NE.
@@ -74,12 +82,34 @@ describe('buildGridIndex / join', () => {
     const donut: Polygon = {
       type: 'Polygon',
       coordinates: [
-        [[0, 0], [3, 0], [3, 3], [0, 3]], // open ring, counter-clockwise
-        [[1, 1], [1, 2], [2, 2], [2, 1], [1, 1]], // hole, clockwise
+        [
+          [0, 0],
+          [3, 0],
+          [3, 3],
+          [0, 3],
+        ], // open ring, counter-clockwise
+        [
+          [1, 1],
+          [1, 2],
+          [2, 2],
+          [2, 1],
+          [1, 1],
+        ], // hole, clockwise
       ],
     };
     const multi: MultiPolygon = { type: 'MultiPolygon', coordinates: [sq(3, 0).coordinates, sq(3, 2).coordinates] };
-    const cw: Polygon = { type: 'Polygon', coordinates: [[[3, 1], [3, 2], [4, 2], [4, 1], [3, 1]]] };
+    const cw: Polygon = {
+      type: 'Polygon',
+      coordinates: [
+        [
+          [3, 1],
+          [3, 2],
+          [4, 2],
+          [4, 1],
+          [3, 1],
+        ],
+      ],
+    };
     const idx = buildGridIndex([
       { code: '120106001001001', geometry: donut },
       { code: '120106001001002', geometry: sq(1, 1) },
@@ -115,23 +145,42 @@ describe('buildGridIndex / join', () => {
       return null;
     };
     expect(err(() => buildGridIndex([{ code: '120106001', geometry: sq(0, 0) }]))).toBe('invalid_code');
-    expect(err(() => buildGridIndex([{ code: '120106001001001', geometry: sq(0, 0) }, { code: '120106001001001', geometry: sq(1, 0) }]))).toBe('invalid_grid');
-    expect(err(() => buildGridIndex([{ code: '120106001001001', geometry: { type: 'Point', coordinates: [0, 0] } as never }]))).toBe('invalid_grid');
-    expect(buildGridIndex([{ code: '12010600100101', geometry: sq(0, 0) }], GB14).join(0.5, 0.5).grid).toBe('12010600100101');
+    expect(
+      err(() =>
+        buildGridIndex([
+          { code: '120106001001001', geometry: sq(0, 0) },
+          { code: '120106001001001', geometry: sq(1, 0) },
+        ]),
+      ),
+    ).toBe('invalid_grid');
+    expect(
+      err(() =>
+        buildGridIndex([{ code: '120106001001001', geometry: { type: 'Point', coordinates: [0, 0] } as never }]),
+      ),
+    ).toBe('invalid_grid');
+    expect(buildGridIndex([{ code: '12010600100101', geometry: sq(0, 0) }], GB14).join(0.5, 0.5).grid).toBe(
+      '12010600100101',
+    );
   });
 
   it('works with an empty set', () => {
     const idx = buildGridIndex([]);
     expect(idx.join(0, 0)).toBe(NO_GRID);
-    expect(idx.joinBatch(new Float64Array(2), new Float64Array(2), new Int32Array(2))).toEqual(Int32Array.from([-1, -1]));
+    expect(idx.joinBatch(new Float64Array(2), new Float64Array(2), new Int32Array(2))).toEqual(
+      Int32Array.from([-1, -1]),
+    );
   });
 });
 
 describe('orient', () => {
   it('is exact near zero', () => {
     // Points a hair off a line: the naive determinant rounds to the wrong sign or zero.
-    const ax = 0.5, ay = 0.5, bx = 12, by = 12;
-    const cx = 24.00000000000005, cy = 24.0000000000001;
+    const ax = 0.5,
+      ay = 0.5,
+      bx = 12,
+      by = 12;
+    const cx = 24.00000000000005,
+      cy = 24.0000000000001;
     expect(Math.sign(orient(ax, ay, bx, by, cx, cy))).toBe(orientExact(ax, ay, bx, by, cx, cy));
     expect(orientExact(0, 0, 1, 1, 0.5, 0.5)).toBe(0);
     expect(orientExact(0, 0, 1, 1, 0.5, 0.5 + 2 ** -53)).toBe(1);

@@ -154,7 +154,9 @@ export class GridIndex {
     const maxCells = options.maxCells ?? 4_000_000;
 
     // Ordinals in code order, so that the answer does not depend on input order.
-    const sorted = grids.map((g, i) => ({ g, i })).sort((a, b) => (a.g.code < b.g.code ? -1 : a.g.code > b.g.code ? 1 : 0));
+    const sorted = grids
+      .map((g, i) => ({ g, i }))
+      .sort((a, b) => (a.g.code < b.g.code ? -1 : a.g.code > b.g.code ? 1 : 0));
     const n = (this.size = sorted.length);
     this.codes = new Array(n);
     this.paths = new Array(n);
@@ -180,21 +182,31 @@ export class GridIndex {
     const E = new F64(Math.max(1024, n * 64));
     const gEdge = new Int32Array(n + 1);
     const gBox = new Float64Array(n * 4);
-    let minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    let minX = Infinity,
+      minY = Infinity,
+      maxX = -Infinity,
+      maxY = -Infinity;
     for (let o = 0; o < n; o++) {
       gEdge[o] = E.n;
       const geom = sorted[o].g.geometry;
       const polys =
         geom?.type === 'Polygon' ? [geom.coordinates] : geom?.type === 'MultiPolygon' ? geom.coordinates : null;
-      if (!polys) throw new DomainError('invalid_grid', `grid ${this.codes[o]}: geometry must be a Polygon or MultiPolygon`);
-      let bx0 = Infinity, by0 = Infinity, bx1 = -Infinity, by1 = -Infinity;
+      if (!polys)
+        throw new DomainError('invalid_grid', `grid ${this.codes[o]}: geometry must be a Polygon or MultiPolygon`);
+      let bx0 = Infinity,
+        by0 = Infinity,
+        bx1 = -Infinity,
+        by1 = -Infinity;
       for (const poly of polys) {
         for (const ring of poly) {
           const m = ring.length;
           for (let i = 0; i < m; i++) {
             const a = ring[i];
             const b = ring[i + 1 < m ? i + 1 : 0];
-            const ax = a[0], ay = a[1], bx = b[0], by = b[1];
+            const ax = a[0],
+              ay = a[1],
+              bx = b[0],
+              by = b[1];
             if (!Number.isFinite(ax) || !Number.isFinite(ay)) {
               throw new DomainError('invalid_grid', `grid ${this.codes[o]}: non-finite coordinate`);
             }
@@ -234,12 +246,14 @@ export class GridIndex {
     this.bbox = Object.freeze([minX, minY, maxX, maxY] as [number, number, number, number]);
 
     // 2. Cell grid over the extent, padded so every grid lies strictly inside.
-    const spanX = maxX - minX, spanY = maxY - minY;
+    const spanX = maxX - minX,
+      spanY = maxY - minY;
     const span = Math.max(spanX, spanY, 1e-9);
     const outerPad = span * 1e-7 + (Math.abs(minX) + Math.abs(maxX) + Math.abs(minY) + Math.abs(maxY)) * 1e-15;
     const X0 = (this.x0 = minX - outerPad);
     const Y0 = (this.y0 = minY - outerPad);
-    const W = spanX + 2 * outerPad, H = spanY + 2 * outerPad;
+    const W = spanX + 2 * outerPad,
+      H = spanY + 2 * outerPad;
     let side = Math.sqrt((W * H) / Math.max(1, n * cellsPerGrid));
     let nx = Math.max(1, Math.ceil(W / side));
     let ny = Math.max(1, Math.ceil(H / side));
@@ -250,7 +264,8 @@ export class GridIndex {
     }
     this.cellsX = nx;
     this.cellsY = ny;
-    const cw = W / nx, ch = H / ny;
+    const cw = W / nx,
+      ch = H / ny;
     this.invW = nx / W;
     this.invH = ny / H;
     // Cells are tested padded: a point that rounding puts in a neighbouring cell is still covered.
@@ -262,19 +277,26 @@ export class GridIndex {
     const nE = edges.length >> 2;
     const cellCount = new Int32Array(nCells + 1);
     const eachCellOfEdge = (k: number, fn: (cell: number) => void): void => {
-      const x1 = edges[k], y1 = edges[k + 1], x2 = edges[k + 2], y2 = edges[k + 3];
-      const ex0 = Math.min(x1, x2), ex1 = Math.max(x1, x2);
+      const x1 = edges[k],
+        y1 = edges[k + 1],
+        x2 = edges[k + 2],
+        y2 = edges[k + 3];
+      const ex0 = Math.min(x1, x2),
+        ex1 = Math.max(x1, x2);
       const i0 = Math.max(0, Math.floor((ex0 - px - X0) / cw));
       const i1 = Math.min(nx - 1, Math.floor((ex1 + px - X0) / cw));
       const j0 = Math.max(0, Math.floor((y1 - py - Y0) / ch));
       const j1 = Math.min(ny - 1, Math.floor((y2 + py - Y0) / ch));
-      const dx = x2 - x1, dy = y2 - y1;
+      const dx = x2 - x1,
+        dy = y2 - y1;
       for (let j = j0; j <= j1; j++) {
-        const ry0 = Y0 + j * ch - py, ry1 = Y0 + (j + 1) * ch + py;
+        const ry0 = Y0 + j * ch - py,
+          ry1 = Y0 + (j + 1) * ch + py;
         for (let i = i0; i <= i1; i++) {
           if (i0 !== i1 && j0 !== j1) {
             // Separating-axis test against the segment's line: all four corners strictly on one side.
-            const rx0 = X0 + i * cw - px, rx1 = X0 + (i + 1) * cw + px;
+            const rx0 = X0 + i * cw - px,
+              rx1 = X0 + (i + 1) * cw + px;
             const s1 = dx * (ry0 - y1) - dy * (rx0 - x1);
             const s2 = dx * (ry0 - y1) - dy * (rx1 - x1);
             const s3 = dx * (ry1 - y1) - dy * (rx0 - x1);
@@ -327,12 +349,14 @@ export class GridIndex {
       const i1 = Math.min(nx - 1, Math.floor((gBox[o * 4 + 2] - X0) / cw));
       const j0 = Math.max(0, Math.floor((gBox[o * 4 + 1] - Y0) / ch));
       const j1 = Math.min(ny - 1, Math.floor((gBox[o * 4 + 3] - Y0) / ch));
-      const w = i1 - i0 + 1, h = j1 - j0 + 1;
+      const w = i1 - i0 + 1,
+        h = j1 - j0 + 1;
       if (w * h > mark.length) mark = new Uint8Array(Math.max(w * h, mark.length * 2));
       mark.fill(0, 0, w * h);
       for (let k = gEdge[o]; k < gEdge[o + 1]; k += 4) {
         eachCellOfEdge(k, (c) => {
-          const ci = (c % nx) - i0, cj = ((c / nx) | 0) - j0;
+          const ci = (c % nx) - i0,
+            cj = ((c / nx) | 0) - j0;
           if (ci >= 0 && ci < w && cj >= 0 && cj < h) mark[cj * w + ci] = 1;
         });
       }
@@ -372,14 +396,16 @@ export class GridIndex {
     let clean = 0;
     for (let j = 0; j < ny; j++) {
       // This row's edges, grouped by grid, each group sorted by east end, descending (insertion sort).
-      const a = rowCount[j], b = rowCount[j + 1];
+      const a = rowCount[j],
+        b = rowCount[j + 1];
       let s = a;
       while (s < b) {
         const o = edgeGrid[rowEdgeIdx[s] >> 2];
         let t = s;
         while (t < b && edgeGrid[rowEdgeIdx[t] >> 2] === o) t++;
         for (let p = s + 1; p < t; p++) {
-          const k = rowEdgeIdx[p], mx = eMaxX(k);
+          const k = rowEdgeIdx[p],
+            mx = eMaxX(k);
           let q = p - 1;
           while (q >= s && eMaxX(rowEdgeIdx[q]) < mx) {
             rowEdgeIdx[q + 1] = rowEdgeIdx[q];
@@ -398,7 +424,8 @@ export class GridIndex {
       }
       for (let i = 0; i < nx; i++) {
         const c = j * nx + i;
-        const g0 = cellCount[c], g1 = cellCount[c + 1];
+        const g0 = cellCount[c],
+          g1 = cellCount[c + 1];
         if (g0 === g1) {
           clean++;
           continue;
@@ -452,7 +479,8 @@ export class GridIndex {
     const v = this.cellVal[(fy | 0) * nx + (fx | 0)];
     if (v > -2) return v;
     const b = -2 - v;
-    const cand = this.cand, E = this.rowEdges;
+    const cand = this.cand,
+      E = this.rowEdges;
     for (let q = this.candStart[b], end = this.candStart[b + 1]; q < end; q += 3) {
       const cnt = cand[q + 2];
       if (cnt < 0) return cand[q];
@@ -474,10 +502,19 @@ export class GridIndex {
    */
   joinBatch(lngs: Float64Array | Float32Array, lats: Float64Array | Float32Array, out: Int32Array): Int32Array {
     const len = Math.min(lngs.length, lats.length, out.length);
-    const x0 = this.x0, y0 = this.y0, invW = this.invW, invH = this.invH, nx = this.cellsX, ny = this.cellsY;
-    const cellVal = this.cellVal, candStart = this.candStart, cand = this.cand, E = this.rowEdges;
+    const x0 = this.x0,
+      y0 = this.y0,
+      invW = this.invW,
+      invH = this.invH,
+      nx = this.cellsX,
+      ny = this.cellsY;
+    const cellVal = this.cellVal,
+      candStart = this.candStart,
+      cand = this.cand,
+      E = this.rowEdges;
     for (let i = 0; i < len; i++) {
-      const x = lngs[i], y = lats[i];
+      const x = lngs[i],
+        y = lats[i];
       const fx = (x - x0) * invW;
       const fy = (y - y0) * invH;
       if (!(fx >= 0 && fx < nx && fy >= 0 && fy < ny)) {
@@ -557,8 +594,12 @@ export class GridIndex {
   }
 }
 
-export function buildGridIndex(grids: readonly BaseGridInput[], options: GridIndexOptions | CodeProfile = {}): GridIndex {
-  const opts: GridIndexOptions = 'lengths' in options ? { profile: options as CodeProfile } : (options as GridIndexOptions);
+export function buildGridIndex(
+  grids: readonly BaseGridInput[],
+  options: GridIndexOptions | CodeProfile = {},
+): GridIndex {
+  const opts: GridIndexOptions =
+    'lengths' in options ? { profile: options as CodeProfile } : (options as GridIndexOptions);
   return new GridIndex(grids, opts);
 }
 

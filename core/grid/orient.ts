@@ -48,7 +48,8 @@ function decompose(x: number): [bigint, number] {
   const exp = (hi >>> 20) & 0x7ff;
   let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
   let e: number;
-  if (exp === 0) e = -1074; // subnormal
+  if (exp === 0)
+    e = -1074; // subnormal
   else {
     mant |= 1n << 52n;
     e = exp - 1075;

@@ -14,7 +14,11 @@ const kinds = (fs: TopologyFeature[]) => validateTopology(fs).problems.map((p) =
 describe('validateTopology', () => {
   it('accepts a lattice of ~1,000 grids with a MultiPolygon grid and a grid with a hole, fast', () => {
     const grids = latticeGrids({ cols: 32, rows: 31, seed: 5, edgeVertices: 3, special: true });
-    const fs: TopologyFeature[] = grids.map((g) => ({ type: 'Feature', properties: { code: g.code }, geometry: g.geometry }));
+    const fs: TopologyFeature[] = grids.map((g) => ({
+      type: 'Feature',
+      properties: { code: g.code },
+      geometry: g.geometry,
+    }));
     const t0 = performance.now();
     const r = validateTopology(fs);
     expect(r.problems).toEqual([]);
@@ -44,12 +48,18 @@ describe('validateTopology', () => {
 
   it('finds identical geometries and a grid inside another as overlaps', () => {
     const sq = ring([0, 0], [0.001, 0], [0.001, 0.001], [0, 0.001]);
-    expect(kinds([feat('120106001001001', sq), feat('120106001001002', sq)])).toEqual(['overlap:120106001001001,120106001001002']);
+    expect(kinds([feat('120106001001001', sq), feat('120106001001002', sq)])).toEqual([
+      'overlap:120106001001001,120106001001002',
+    ]);
     const small = ring([0.0002, 0.0002], [0.0004, 0.0002], [0.0004, 0.0004], [0.0002, 0.0004]);
-    expect(kinds([feat('120106001001001', sq), feat('120106001001002', small)])).toEqual(['overlap:120106001001001,120106001001002']);
+    expect(kinds([feat('120106001001001', sq), feat('120106001001002', small)])).toEqual([
+      'overlap:120106001001001,120106001001002',
+    ]);
     // A chord: a triangle on the square's diagonal, with its third corner outside.
     const tri = ring([0, 0], [0.001, 0.001], [-0.001, 0.002]);
-    expect(kinds([feat('120106001001001', sq), feat('120106001001002', tri)])).toEqual(['overlap:120106001001001,120106001001002']);
+    expect(kinds([feat('120106001001001', sq), feat('120106001001002', tri)])).toEqual([
+      'overlap:120106001001001,120106001001002',
+    ]);
   });
 
   it('does not call neighbours sharing an edge an overlap', () => {

@@ -96,17 +96,20 @@ const RAD = Math.PI / 180;
  * Metres per degree of the projection used for areas. One projection for the whole set, so that a
  * parent's area and the sum of its children's are comparable to the square metre.
  */
-let KX = R * RAD, KY = R * RAD;
+let KX = R * RAD,
+  KY = R * RAD;
 
 /** Shoelace area of rings (outer minus holes) in m². */
 function areaM2(polys: Polys): number {
   let a = 0;
-  const kx = KX, ky = KY;
+  const kx = KX,
+    ky = KY;
   for (const rings of polys) {
     for (let r = 0; r < rings.length; r++) {
       const ring = rings[r];
       if (ring.length < 3) continue;
-      const x0 = ring[0][0], y0 = ring[0][1];
+      const x0 = ring[0][0],
+        y0 = ring[0][1];
       let s = 0;
       for (let i = 0; i + 1 < ring.length; i++) {
         s += (ring[i][0] - x0) * (ring[i + 1][1] - y0) - (ring[i + 1][0] - x0) * (ring[i][1] - y0);
@@ -119,7 +122,9 @@ function areaM2(polys: Polys): number {
 
 /** Centroid of the largest piece (by area) of a polyclip result; null when empty. */
 function largestPiece(mp: Polys): { area: number; total: number; at: [number, number] } | null {
-  let best: Rings | null = null, bestArea = 0, total = 0;
+  let best: Rings | null = null,
+    bestArea = 0,
+    total = 0;
   for (const poly of mp) {
     const a = areaM2([poly]);
     total += a;
@@ -135,24 +140,32 @@ function largestPiece(mp: Polys): { area: number; total: number; at: [number, nu
 /** A point for a polygon piece: its centroid when inside it, else the middle of a chord at the centroid's latitude. */
 function interiorPoint(rings: Rings): [number, number] {
   const ring = rings[0];
-  let a = 0, cx = 0, cy = 0;
-  const x0 = ring[0][0], y0 = ring[0][1];
+  let a = 0,
+    cx = 0,
+    cy = 0;
+  const x0 = ring[0][0],
+    y0 = ring[0][1];
   for (let i = 0; i + 1 < ring.length; i++) {
-    const u1 = ring[i][0] - x0, v1 = ring[i][1] - y0, u2 = ring[i + 1][0] - x0, v2 = ring[i + 1][1] - y0;
+    const u1 = ring[i][0] - x0,
+      v1 = ring[i][1] - y0,
+      u2 = ring[i + 1][0] - x0,
+      v2 = ring[i + 1][1] - y0;
     const c = u1 * v2 - u2 * v1;
     a += c;
     cx += (u1 + u2) * c;
     cy += (v1 + v2) * c;
   }
   if (a === 0) return [ring[0][0], ring[0][1]];
-  const px = x0 + cx / (3 * a), py = y0 + cy / (3 * a);
+  const px = x0 + cx / (3 * a),
+    py = y0 + cy / (3 * a);
   if (locate(px, py, [rings]) > 0) return [px, py];
   // Crossings of the horizontal line y = py; the middle of the first inside stretch.
   const xs: number[] = [];
   for (const r of rings) {
     for (let i = 0; i + 1 < r.length; i++) {
-      const [ax, ay] = r[i], [bx, by] = r[i + 1];
-      if ((ay <= py) !== (by <= py)) xs.push(ax + ((py - ay) * (bx - ax)) / (by - ay));
+      const [ax, ay] = r[i],
+        [bx, by] = r[i + 1];
+      if (ay <= py !== by <= py) xs.push(ax + ((py - ay) * (bx - ax)) / (by - ay));
     }
   }
   xs.sort((p, q) => p - q);
@@ -161,7 +174,10 @@ function interiorPoint(rings: Rings): [number, number] {
 
 function onSegment(ax: number, ay: number, bx: number, by: number, px: number, py: number): boolean {
   return (
-    px >= Math.min(ax, bx) && px <= Math.max(ax, bx) && py >= Math.min(ay, by) && py <= Math.max(ay, by) &&
+    px >= Math.min(ax, bx) &&
+    px <= Math.max(ax, bx) &&
+    py >= Math.min(ay, by) &&
+    py <= Math.max(ay, by) &&
     orient(ax, ay, bx, by, px, py) === 0
   );
 }
@@ -180,14 +196,16 @@ class EdgeBands {
   private readonly k: number;
   constructor(polys: Polys) {
     const list: number[] = [];
-    let y0 = Infinity, y1 = -Infinity;
-    for (const rings of polys) for (const ring of rings) {
-      for (let i = 0; i + 1 < ring.length; i++) {
-        list.push(ring[i][0], ring[i][1], ring[i + 1][0], ring[i + 1][1]);
-        y0 = Math.min(y0, ring[i][1]);
-        y1 = Math.max(y1, ring[i][1]);
+    let y0 = Infinity,
+      y1 = -Infinity;
+    for (const rings of polys)
+      for (const ring of rings) {
+        for (let i = 0; i + 1 < ring.length; i++) {
+          list.push(ring[i][0], ring[i][1], ring[i + 1][0], ring[i + 1][1]);
+          y0 = Math.min(y0, ring[i][1]);
+          y1 = Math.max(y1, ring[i][1]);
+        }
       }
-    }
     this.E = Float64Array.from(list);
     const n = list.length / 4;
     const k = (this.k = Math.max(1, Math.ceil(n / 3)));
@@ -198,14 +216,16 @@ class EdgeBands {
     const count = new Int32Array(k + 1);
     const E = this.E;
     for (let e = 0; e < n; e++) {
-      const a = band(Math.min(E[e * 4 + 1], E[e * 4 + 3])), b = band(Math.max(E[e * 4 + 1], E[e * 4 + 3]));
+      const a = band(Math.min(E[e * 4 + 1], E[e * 4 + 3])),
+        b = band(Math.max(E[e * 4 + 1], E[e * 4 + 3]));
       for (let j = a; j <= b; j++) count[j + 1]++;
     }
     for (let j = 0; j < k; j++) count[j + 1] += count[j];
     const fill = count.slice(0, k);
     this.idx = new Int32Array(count[k]);
     for (let e = 0; e < n; e++) {
-      const a = band(Math.min(E[e * 4 + 1], E[e * 4 + 3])), b = band(Math.max(E[e * 4 + 1], E[e * 4 + 3]));
+      const a = band(Math.min(E[e * 4 + 1], E[e * 4 + 3])),
+        b = band(Math.max(E[e * 4 + 1], E[e * 4 + 3]));
       for (let j = a; j <= b; j++) this.idx[fill[j]++] = e * 4;
     }
     this.start = count;
@@ -218,9 +238,12 @@ class EdgeBands {
     let inside = false;
     for (let q = this.start[j]; q < this.start[j + 1]; q++) {
       const e = this.idx[q];
-      const ax = E[e], ay = E[e + 1], bx = E[e + 2], by = E[e + 3];
+      const ax = E[e],
+        ay = E[e + 1],
+        bx = E[e + 2],
+        by = E[e + 3];
       if (onSegment(ax, ay, bx, by, px, py)) return 0;
-      if ((ay > py) !== (by > py)) {
+      if (ay > py !== by > py) {
         const o = orient(ax, ay, bx, by, px, py);
         if (by > ay ? o > 0 : o < 0) inside = !inside;
       }
@@ -245,9 +268,12 @@ function locate(px: number, py: number, polys: Polys): number {
   for (const rings of polys) {
     for (const ring of rings) {
       for (let i = 0; i + 1 < ring.length; i++) {
-        const ax = ring[i][0], ay = ring[i][1], bx = ring[i + 1][0], by = ring[i + 1][1];
+        const ax = ring[i][0],
+          ay = ring[i][1],
+          bx = ring[i + 1][0],
+          by = ring[i + 1][1];
         if (onSegment(ax, ay, bx, by, px, py)) return 0;
-        if ((ay > py) !== (by > py)) {
+        if (ay > py !== by > py) {
           const o = orient(ax, ay, bx, by, px, py);
           if (by > ay ? o > 0 : o < 0) inside = !inside;
         }
@@ -258,8 +284,14 @@ function locate(px: number, py: number, polys: Polys): number {
 }
 
 interface Seg {
-  ax: number; ay: number; bx: number; by: number;
-  minX: number; maxX: number; minY: number; maxY: number;
+  ax: number;
+  ay: number;
+  bx: number;
+  by: number;
+  minX: number;
+  maxX: number;
+  minY: number;
+  maxY: number;
   ring: number; // ring id inside the feature
   idx: number; // edge index in its ring
   n: number; // edges in its ring
@@ -272,11 +304,22 @@ function segmentsOf(polys: Polys): Seg[] {
     for (const ring of rings) {
       const n = ring.length - 1;
       for (let i = 0; i < n; i++) {
-        const ax = ring[i][0], ay = ring[i][1], bx = ring[i + 1][0], by = ring[i + 1][1];
+        const ax = ring[i][0],
+          ay = ring[i][1],
+          bx = ring[i + 1][0],
+          by = ring[i + 1][1];
         segs.push({
-          ax, ay, bx, by,
-          minX: Math.min(ax, bx), maxX: Math.max(ax, bx), minY: Math.min(ay, by), maxY: Math.max(ay, by),
-          ring: ringId, idx: i, n,
+          ax,
+          ay,
+          bx,
+          by,
+          minX: Math.min(ax, bx),
+          maxX: Math.max(ax, bx),
+          minY: Math.min(ay, by),
+          maxY: Math.max(ay, by),
+          ring: ringId,
+          idx: i,
+          n,
         });
       }
       ringId++;
@@ -299,9 +342,12 @@ function meet(s: Seg, t: Seg): { how: 'proper' | 'touch' | 'overlap'; at: [numbe
   if (o1 === 0 && o2 === 0) {
     // Collinear: compare projections on the longer axis.
     const useX = s.maxX - s.minX >= s.maxY - s.minY;
-    const s0 = useX ? s.minX : s.minY, s1 = useX ? s.maxX : s.maxY;
-    const t0 = useX ? t.minX : t.minY, t1 = useX ? t.maxX : t.maxY;
-    const lo = Math.max(s0, t0), hi = Math.min(s1, t1);
+    const s0 = useX ? s.minX : s.minY,
+      s1 = useX ? s.maxX : s.maxY;
+    const t0 = useX ? t.minX : t.minY,
+      t1 = useX ? t.maxX : t.maxY;
+    const lo = Math.max(s0, t0),
+      hi = Math.min(s1, t1);
     if (lo > hi) return null;
     const at: [number, number] = onSegment(s.ax, s.ay, s.bx, s.by, t.ax, t.ay) ? [t.ax, t.ay] : [s.ax, s.ay];
     return { how: lo < hi ? 'overlap' : 'touch', at };
@@ -340,14 +386,21 @@ export function validateTopology(features: readonly TopologyFeature[], options: 
   const maxPer = options.maxPerFeature ?? 5;
   const problems: TopologyProblem[] = [];
   const counts: Record<number, number> = {};
-  const add = (kind: TopologyProblemKind, codes: string[], location: [number, number], message: string, area?: number) => {
+  const add = (
+    kind: TopologyProblemKind,
+    codes: string[],
+    location: [number, number],
+    message: string,
+    area?: number,
+  ) => {
     const p: TopologyProblem = { kind, codes, location, message };
     if (area !== undefined) p.areaM2 = Math.round(area * 100) / 100;
     problems.push(p);
   };
 
   // The area projection: equirectangular at the mean latitude of the first positions.
-  let latSum = 0, latN = 0;
+  let latSum = 0,
+    latN = 0;
   for (const f of features) {
     const [, lat] = firstPosition(f?.geometry);
     if (lat !== 0 && Math.abs(lat) < 90) {
@@ -379,7 +432,8 @@ export function validateTopology(features: readonly TopologyFeature[], options: 
           const fin = ring.every((p) => Array.isArray(p) && Number.isFinite(p[0]) && Number.isFinite(p[1]));
           if (!fin) return [];
           if (Number.isNaN(first[0])) first = [ring[0][0], ring[0][1]];
-          const a = ring[0], z = ring[ring.length - 1];
+          const a = ring[0],
+            z = ring[ring.length - 1];
           if (a[0] !== z[0] || a[1] !== z[1]) {
             add('ring_not_closed', [name], [a[0], a[1]], `${name}: a ring does not end where it starts`);
             return [...ring.map((p) => [p[0], p[1]]), [a[0], a[1]]];
@@ -391,7 +445,13 @@ export function validateTopology(features: readonly TopologyFeature[], options: 
       if (polys.length === 0 || polys.some((r) => r.length === 0)) usable = false;
     }
     const loc = (): [number, number] => (Number.isNaN(first[0]) ? firstPosition(geom) : first);
-    if (!usable) add('bad_geometry', [name], loc(), `${name}: geometry is not a valid Polygon or MultiPolygon (rings need ≥ 4 finite positions)`);
+    if (!usable)
+      add(
+        'bad_geometry',
+        [name],
+        loc(),
+        `${name}: geometry is not a valid Polygon or MultiPolygon (rings need ≥ 4 finite positions)`,
+      );
 
     const level = levelOf(code, profile);
     counts[level] = (counts[level] ?? 0) + 1;
@@ -400,13 +460,25 @@ export function validateTopology(features: readonly TopologyFeature[], options: 
       add('bad_code', [code], loc(), `${code}: level ${String(props.level)} but the code is of level ${level}`);
     }
     const parent = level > 1 ? code.slice(0, profile.lengths[level - 2]) : null;
-    if (level > 0 && props.parent !== undefined && props.parent !== null && props.parent !== '' && String(props.parent) !== (parent ?? '')) {
-      add('parent_mismatch', [code, String(props.parent)], loc(), `${code}: parent ${String(props.parent)} is not its prefix ${parent ?? '(none)'}`);
+    if (
+      level > 0 &&
+      props.parent !== undefined &&
+      props.parent !== null &&
+      props.parent !== '' &&
+      String(props.parent) !== (parent ?? '')
+    ) {
+      add(
+        'parent_mismatch',
+        [code, String(props.parent)],
+        loc(),
+        `${code}: parent ${String(props.parent)} is not its prefix ${parent ?? '(none)'}`,
+      );
     }
     let bbox: [number, number, number, number] = [Infinity, Infinity, -Infinity, -Infinity];
-    for (const rings of polys) for (const p of rings[0] ?? []) {
-      bbox = [Math.min(bbox[0], p[0]), Math.min(bbox[1], p[1]), Math.max(bbox[2], p[0]), Math.max(bbox[3], p[1])];
-    }
+    for (const rings of polys)
+      for (const p of rings[0] ?? []) {
+        bbox = [Math.min(bbox[0], p[0]), Math.min(bbox[1], p[1]), Math.max(bbox[2], p[0]), Math.max(bbox[3], p[1])];
+      }
     const prep: Prepared = { i, code: name, level, parent, polys, bbox, area: usable ? areaM2(polys) : 0, usable };
     if (byCode.has(name) && code) {
       add('duplicate_code', [code], loc(), `${code} is used by more than one feature`);
@@ -427,13 +499,19 @@ export function validateTopology(features: readonly TopologyFeature[], options: 
       const m = meet(s, t);
       if (!m) return;
       let bad: boolean;
-      if (adjacent) bad = m.how === 'overlap' || (s.n === 2 && m.how !== 'touch'); // a spike folds back on itself
-      else if (sameRing) bad = true; // a ring may not touch itself
+      if (adjacent)
+        bad = m.how === 'overlap' || (s.n === 2 && m.how !== 'touch'); // a spike folds back on itself
+      else if (sameRing)
+        bad = true; // a ring may not touch itself
       else bad = m.how !== 'touch'; // rings of one grid may touch at a point, not cross
       if (!bad) return;
       found++;
       if (found <= maxPer) {
-        const what = sameRing ? (m.how === 'overlap' ? 'a ring runs back over itself' : 'a ring crosses or touches itself') : 'two rings cross';
+        const what = sameRing
+          ? m.how === 'overlap'
+            ? 'a ring runs back over itself'
+            : 'a ring crosses or touches itself'
+          : 'two rings cross';
         add('self_intersection', [f.code], m.at, `${f.code}: ${what} at ${m.at[0].toFixed(7)}, ${m.at[1].toFixed(7)}`);
       }
       return found > maxPer * 4;
@@ -453,7 +531,12 @@ export function validateTopology(features: readonly TopologyFeature[], options: 
   const levelsPresent = new Set(prepared.map((f) => f.level));
   for (const f of prepared) {
     if (f.level > 1 && levelsPresent.has(f.level - 1) && f.parent && !byCode.has(f.parent)) {
-      add('missing_parent', [f.code, f.parent], interiorOrFirst(f), `${f.code}: its parent ${f.parent} is not in the set`);
+      add(
+        'missing_parent',
+        [f.code, f.parent],
+        interiorOrFirst(f),
+        `${f.code}: its parent ${f.parent} is not in the set`,
+      );
     }
   }
 
@@ -480,7 +563,13 @@ export function validateTopology(features: readonly TopologyFeature[], options: 
         if (piece && piece.total > tol) {
           flagged.add(a);
           flagged.add(b);
-          add('overlap', [a.code, b.code], piece.at, `${a.code} and ${b.code} overlap by ${fmtArea(piece.total)}`, piece.total);
+          add(
+            'overlap',
+            [a.code, b.code],
+            piece.at,
+            `${a.code} and ${b.code} overlap by ${fmtArea(piece.total)}`,
+            piece.total,
+          );
         }
       }
     });
@@ -502,7 +591,13 @@ export function validateTopology(features: readonly TopologyFeature[], options: 
     }
     if (piece && piece.total > tol) {
       flagged.add(f);
-      add('outside_parent', [f.code, p.code], piece.at, `${f.code} reaches outside its parent ${p.code} by ${fmtArea(piece.total)}`, piece.total);
+      add(
+        'outside_parent',
+        [f.code, p.code],
+        piece.at,
+        `${f.code} reaches outside its parent ${p.code} by ${fmtArea(piece.total)}`,
+        piece.total,
+      );
     }
   }
   for (const [p, kids] of children) {
@@ -512,7 +607,13 @@ export function validateTopology(features: readonly TopologyFeature[], options: 
     try {
       rest = difference(p.polys as never, ...(kids.map((k) => k.polys) as never[])) as Polys;
     } catch {
-      add('gap', [p.code], interiorOrFirst(p), `${p.code}: its children do not add up to it (${fmtArea(p.area - sum)} missing); the gap could not be located`, p.area - sum);
+      add(
+        'gap',
+        [p.code],
+        interiorOrFirst(p),
+        `${p.code}: its children do not add up to it (${fmtArea(p.area - sum)} missing); the gap could not be located`,
+        p.area - sum,
+      );
       continue;
     }
     for (const poly of rest) {
@@ -523,10 +624,21 @@ export function validateTopology(features: readonly TopologyFeature[], options: 
   }
 
   const order: TopologyProblemKind[] = [
-    'bad_geometry', 'ring_not_closed', 'self_intersection', 'hole_outside', 'duplicate_code', 'bad_code',
-    'parent_mismatch', 'missing_parent', 'overlap', 'outside_parent', 'gap',
+    'bad_geometry',
+    'ring_not_closed',
+    'self_intersection',
+    'hole_outside',
+    'duplicate_code',
+    'bad_code',
+    'parent_mismatch',
+    'missing_parent',
+    'overlap',
+    'outside_parent',
+    'gap',
   ];
-  problems.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || (a.codes[0] ?? '').localeCompare(b.codes[0] ?? ''));
+  problems.sort(
+    (a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || (a.codes[0] ?? '').localeCompare(b.codes[0] ?? ''),
+  );
   return { ok: problems.length === 0, problems, counts };
 }
 
@@ -562,9 +674,11 @@ function edgeSetOf(polys: Polys): Set<string> {
   let set = edgeSetCache.get(polys);
   if (!set) {
     set = new Set();
-    for (const rings of polys) for (const ring of rings) {
-      for (let i = 0; i + 1 < ring.length; i++) set.add(edgeKey(ring[i][0], ring[i][1], ring[i + 1][0], ring[i + 1][1]));
-    }
+    for (const rings of polys)
+      for (const ring of rings) {
+        for (let i = 0; i + 1 < ring.length; i++)
+          set.add(edgeKey(ring[i][0], ring[i][1], ring[i + 1][0], ring[i + 1][1]));
+      }
     edgeSetCache.set(polys, set);
   }
   return set;
@@ -577,7 +691,8 @@ function edgeSetOf(polys: Polys): Set<string> {
  * not tested: rounding puts them a hair to either side.)
  */
 function sides(one: Prepared, other: Prepared): { inside: boolean; outside: boolean } {
-  let inside = false, outside = false;
+  let inside = false,
+    outside = false;
   let otherEdges: Set<string> | null = null;
   for (const rings of one.polys) {
     for (const ring of rings) {
@@ -588,7 +703,8 @@ function sides(one: Prepared, other: Prepared): { inside: boolean; outside: bool
         else if (l < 0) outside = true;
         if (i > 0 && l === 0 && prev === 0) {
           otherEdges ??= edgeSetOf(other.polys);
-          const [ax, ay] = ring[i - 1], [bx, by] = ring[i];
+          const [ax, ay] = ring[i - 1],
+            [bx, by] = ring[i];
           if (!otherEdges.has(edgeKey(ax, ay, bx, by))) {
             const m = locate((ax + bx) / 2, (ay + by) / 2, other.polys);
             if (m > 0) inside = true;
@@ -614,8 +730,12 @@ function properCrossing(a: Seg[], b: Seg[]): boolean {
 
 /** Exact pre-test: false only when the interiors of a and b cannot overlap. */
 function mayOverlap(a: Prepared, b: Prepared, segs: Map<Prepared, Seg[]>): boolean {
-  if (a.bbox[0] >= b.bbox[2] || b.bbox[0] >= a.bbox[2] || a.bbox[1] >= b.bbox[3] || b.bbox[1] >= a.bbox[3]) return false;
-  for (const [one, other] of [[a, b], [b, a]] as const) {
+  if (a.bbox[0] >= b.bbox[2] || b.bbox[0] >= a.bbox[2] || a.bbox[1] >= b.bbox[3] || b.bbox[1] >= a.bbox[3])
+    return false;
+  for (const [one, other] of [
+    [a, b],
+    [b, a],
+  ] as const) {
     const { inside, outside } = sides(one, other);
     if (inside || !outside) return true; // a vertex inside, or a boundary wholly on the other's
   }

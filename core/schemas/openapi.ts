@@ -429,10 +429,19 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
           summary: 'An evidence file of the case (the camera snapshot taken when it was raised, 视频联动)',
           parameters: [
             idParam('case id or code'),
-            { name: 'eid', in: 'path', required: true, schema: { type: 'integer', minimum: 1 }, description: 'evidence id' },
+            {
+              name: 'eid',
+              in: 'path',
+              required: true,
+              schema: { type: 'integer', minimum: 1 },
+              description: 'evidence id',
+            },
           ],
           responses: {
-            '200': { description: 'the file', content: { 'image/jpeg': { schema: { type: 'string', contentMediaType: 'image/jpeg' } } } },
+            '200': {
+              description: 'the file',
+              content: { 'image/jpeg': { schema: { type: 'string', contentMediaType: 'image/jpeg' } } },
+            },
             ...errors('401', '404'),
           },
         },

@@ -157,6 +157,7 @@ export function validLngLat(p: readonly [number, number]): boolean {
 }
 
 // U+0000, or a surrogate that is not part of a pair: valid in JSON and JS, refused by PostgreSQL.
+// eslint-disable-next-line no-control-regex -- matching U+0000 is the point
 const PG_UNSAFE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
 /** A string PostgreSQL text/jsonb accepts. */
@@ -199,8 +200,10 @@ export function decodeTelemetry(json: unknown): Decoded<TelemetryReading[]> {
     const m = list[i];
     const ts = timestampMs(m.ts);
     if (ts === null) return fail('schema', `/ts: not an ISO-8601 time or epoch ms`);
-    for (const k in m.metrics) if (!pgSafeString(k)) return fail('schema', '/metrics: key with U+0000 or a lone surrogate');
-    if (m.loc && !validLngLat(m.loc)) return fail('bad_coordinates', `/loc: [${m.loc[0]}, ${m.loc[1]}] outside [-180,180]×[-90,90]`);
+    for (const k in m.metrics)
+      if (!pgSafeString(k)) return fail('schema', '/metrics: key with U+0000 or a lone surrogate');
+    if (m.loc && !validLngLat(m.loc))
+      return fail('bad_coordinates', `/loc: [${m.loc[0]}, ${m.loc[1]}] outside [-180,180]×[-90,90]`);
     out[i] = { ts, seq: m.seq ?? null, metrics: m.metrics, loc: m.loc ?? null };
   }
   return { ok: true, value: out };
@@ -217,7 +220,14 @@ export function decodeEvent(json: unknown): Decoded<DeviceEvent> {
     return fail('bad_coordinates', `/loc: [${json.loc[0]}, ${json.loc[1]}] outside [-180,180]×[-90,90]`);
   return {
     ok: true,
-    value: { ts, seq: json.seq ?? null, type: json.type, severity: json.severity ?? null, loc: json.loc ?? null, attrs },
+    value: {
+      ts,
+      seq: json.seq ?? null,
+      type: json.type,
+      severity: json.severity ?? null,
+      loc: json.loc ?? null,
+      attrs,
+    },
   };
 }
 
@@ -248,8 +258,7 @@ export function decodeFrigate(json: unknown): Decoded<DetectionEvent> {
 
 /** The topics of MQTT v1. `dev/{id}/{kind}` with kind telemetry | event | status, or `frigate/events`. */
 export type V1Topic =
-  | { kind: 'telemetry' | 'event' | 'status'; deviceId: string }
-  | { kind: 'frigate'; deviceId: null };
+  { kind: 'telemetry' | 'event' | 'status'; deviceId: string } | { kind: 'frigate'; deviceId: null };
 
 const DEVICE_ID = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/;
 

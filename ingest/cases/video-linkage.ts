@@ -78,7 +78,13 @@ export function attachVideoLinkage(deps: {
       if ((failedUntil.get(cam) ?? 0) > now()) continue;
       try {
         const jpeg = await video.snapshot(cam);
-        const id = await insertEvidence(db, { caseId: c.id, kind: 'snapshot', source: cam, mime: 'image/jpeg', bytes: jpeg });
+        const id = await insertEvidence(db, {
+          caseId: c.id,
+          kind: 'snapshot',
+          source: cam,
+          mime: 'image/jpeg',
+          bytes: jpeg,
+        });
         const url = `/api/cases/${c.id}/evidence/${id}`;
         // On the trail as a system comment; a concurrent user action may win the version race: retry.
         for (let attempt = 0; attempt < 3; attempt++) {
@@ -86,7 +92,11 @@ export function attachVideoLinkage(deps: {
           try {
             await cases.act(
               c.id,
-              { action: 'comment', note: `camera ${cam} snapshot attached (视频联动): ${url}`, version: current.version },
+              {
+                action: 'comment',
+                note: `camera ${cam} snapshot attached (视频联动): ${url}`,
+                version: current.version,
+              },
               SYSTEM_ACTOR,
             );
             break;
@@ -110,7 +120,14 @@ export function attachVideoLinkage(deps: {
     if (c.priority === 1 && !linked.has(c.id)) {
       remember(linked, c.id);
       live.publish(
-        { type: 'video', event: 'linkage', caseId: c.id, code: c.code, title: c.title, cameras: c.linkedCameras.slice(0, WALL_CAMERAS) },
+        {
+          type: 'video',
+          event: 'linkage',
+          caseId: c.id,
+          code: c.code,
+          title: c.title,
+          cameras: c.linkedCameras.slice(0, WALL_CAMERAS),
+        },
         cases.audienceOf(c),
       );
     }

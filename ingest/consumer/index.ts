@@ -77,7 +77,7 @@ export interface IngestOptions {
 }
 
 export const INGEST_DEFAULTS: IngestOptions = {
-  maxBatchRows: 0, // rows; 0 = by database (PGlite: 250 — shorter writes keep alarms' wait behind telemetry short; PostgreSQL: 1000)
+  maxBatchRows: 0, // rows; 0 = by database (PGlite: 250 — shorter writes keep alarms' wait behind telemetry short; PostgreSQL: 500)
   maxInflightBatches: 0, // batches; 0 = by database
   retryMinMs: 100, // ms
   retryMaxMs: 2000, // ms
@@ -165,6 +165,7 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
 /** Text that PostgreSQL takes: no U+0000, bounded length. */
 function logText(s: string | null, max: number): string | null {
   if (s === null) return null;
+  // eslint-disable-next-line no-control-regex -- PostgreSQL text refuses U+0000: replace it
   return (s.length > max ? s.slice(0, max) : s).replace(/\u0000/g, '\uFFFD');
 }
 
@@ -186,7 +187,7 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
   let batchNo = 0;
   let nextToFinish = 0;
   const committed = new Map<number, Item[]>();
-  const maxBatchRows = o.maxBatchRows > 0 ? o.maxBatchRows : db.kind === 'postgres' ? 1000 : 250;
+  const maxBatchRows = o.maxBatchRows > 0 ? o.maxBatchRows : db.kind === 'postgres' ? 500 : 250;
   const maxInflight = o.maxInflightBatches > 0 ? o.maxInflightBatches : db.kind === 'postgres' ? 3 : 1;
   let scheduled = false;
   let depth = 0;

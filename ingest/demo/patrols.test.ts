@@ -5,7 +5,15 @@ import { patrolTracks, type PatrolGrid } from './patrols.ts';
 function square(code: string, x: number, y: number, d = 0.002): PatrolGrid {
   const geometry: Polygon = {
     type: 'Polygon',
-    coordinates: [[[x, y], [x + d, y], [x + d, y + d], [x, y + d], [x, y]]],
+    coordinates: [
+      [
+        [x, y],
+        [x + d, y],
+        [x + d, y + d],
+        [x, y + d],
+        [x, y],
+      ],
+    ],
   };
   return { code, level: 4, name: `grid ${code}`, geometry };
 }
@@ -38,11 +46,13 @@ describe('simulated patrol tracks', () => {
       expect(trip.path.length).toBe(trip.timestamps.length);
       expect(trip.timestamps[0]).toBeCloseTo(-600, 0);
       expect(trip.timestamps.at(-1)).toBeCloseTo(1200, 0);
-      for (let i = 1; i < trip.timestamps.length; i++) expect(trip.timestamps[i]).toBeGreaterThanOrEqual(trip.timestamps[i - 1]);
+      for (let i = 1; i < trip.timestamps.length; i++)
+        expect(trip.timestamps[i]).toBeGreaterThanOrEqual(trip.timestamps[i - 1]);
       const g = grids.find((x) => x.code === trip.grid)!;
       const [[x0, y0], , [x1, y1]] = (g.geometry as Polygon).coordinates[0];
       for (const [x, y] of trip.path) {
-        const onEdge = Math.abs(x - x0) < 1e-9 || Math.abs(x - x1) < 1e-9 || Math.abs(y - y0) < 1e-9 || Math.abs(y - y1) < 1e-9;
+        const onEdge =
+          Math.abs(x - x0) < 1e-9 || Math.abs(x - x1) < 1e-9 || Math.abs(y - y0) < 1e-9 || Math.abs(y - y1) < 1e-9;
         expect(onEdge).toBe(true);
       }
     }

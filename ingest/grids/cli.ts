@@ -33,7 +33,10 @@ export async function gridsCommand(verb: 'import' | 'export', args: string[], ct
     const file = positionals[0];
     if (values.format && !(GRID_FORMATS as readonly string[]).includes(values.format))
       throw new Error(`--format must be one of ${GRID_FORMATS.join(', ')}`);
-    const fc = await importGrids(file, { format: values.format as GridFormat | undefined, crs: values.crs as Datum | undefined });
+    const fc = await importGrids(file, {
+      format: values.format as GridFormat | undefined,
+      crs: values.crs as Datum | undefined,
+    });
     const cfg = ctx.loadConfig();
     const result = await ctx.withDb(cfg, async (db) => {
       const version = await db.tx(async (q) => {
@@ -78,7 +81,8 @@ export async function gridsCommand(verb: 'import' | 'export', args: string[], ct
   });
   if (values.help) return (ctx.out(false, null, ctx.help), 0);
   const format = (values.format ?? 'geojson') as GridFormat;
-  if (!(GRID_FORMATS as readonly string[]).includes(format)) throw new Error(`--format must be one of ${GRID_FORMATS.join(', ')}`);
+  if (!(GRID_FORMATS as readonly string[]).includes(format))
+    throw new Error(`--format must be one of ${GRID_FORMATS.join(', ')}`);
   const level = values.level === undefined ? undefined : Number(values.level);
   if (level !== undefined && ![1, 2, 3, 4].includes(level)) throw new Error('--level must be 1, 2, 3 or 4');
   if (format === 'shp' && !values.out) throw new Error('--out FILE is required for a Shapefile zip');
@@ -91,7 +95,14 @@ export async function gridsCommand(verb: 'import' | 'export', args: string[], ct
       rows.map((r) => ({
         type: 'Feature' as const,
         geometry: r.geometry,
-        properties: { code: r.code, level: r.level, name: r.name, parent: r.parent, kind: r.kind, households: r.households },
+        properties: {
+          code: r.code,
+          level: r.level,
+          name: r.name,
+          parent: r.parent,
+          kind: r.kind,
+          households: r.households,
+        },
       })),
       format,
     );

@@ -99,7 +99,9 @@ function withTimeout<T>(p: Promise<T>, ms: number, message: string): Promise<T> 
 /** A KML MultiGeometry of polygons arrives as a GeometryCollection: make it the MultiPolygon it is. */
 function polygonal(g: Geometry | null): Geometry | null {
   if (g?.type !== 'GeometryCollection') return g;
-  const parts = g.geometries.flatMap((x) => (x.type === 'Polygon' ? [x.coordinates] : x.type === 'MultiPolygon' ? x.coordinates : [null]));
+  const parts = g.geometries.flatMap((x) =>
+    x.type === 'Polygon' ? [x.coordinates] : x.type === 'MultiPolygon' ? x.coordinates : [null],
+  );
   if (parts.length === 0 || parts.some((p) => p === null)) return g;
   return { type: 'MultiPolygon', coordinates: parts as Polygon['coordinates'][] };
 }
@@ -109,7 +111,11 @@ export async function parseGrids(buf: Uint8Array, format: GridFormat): Promise<F
   if (format === 'geojson') {
     let json: unknown;
     try {
-      json = JSON.parse(Buffer.from(buf).toString('utf8').replace(/^\uFEFF/, ''));
+      json = JSON.parse(
+        Buffer.from(buf)
+          .toString('utf8')
+          .replace(/^\uFEFF/, ''),
+      );
     } catch (e) {
       throw new DomainError('bad_request', `the GeoJSON does not parse: ${(e as Error).message}`);
     }
@@ -154,7 +160,8 @@ function normalise(f: Feature, profile: CodeProfile): Feature {
   props.parent = parent ?? (level > 1 ? code.slice(0, profile.lengths[level - 2]) : null);
   props.kind = typeof p.kind === 'string' && p.kind ? p.kind : level ? LEVEL_KINDS[level - 1] : null;
   for (const k of ['households']) {
-    if (typeof props[k] === 'string' && props[k] !== '' && Number.isFinite(Number(props[k]))) props[k] = Number(props[k]);
+    if (typeof props[k] === 'string' && props[k] !== '' && Number.isFinite(Number(props[k])))
+      props[k] = Number(props[k]);
   }
   if (props.sample === 'true' || props.sample === 'T') props.sample = true;
   if (props.sample === 'false' || props.sample === 'F') props.sample = false;
@@ -173,24 +180,33 @@ export async function importGrids(input: string | Uint8Array, options: ImportOpt
     try {
       buf = await readFile(input);
     } catch (e) {
-      throw new DomainError('not_found', `cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new DomainError(
+        'not_found',
+        `cannot read ${input}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
     format ??= formatOfPath(input);
   } else buf = input;
   format ??= sniff(buf);
   if (!GRID_FORMATS.includes(format)) throw new DomainError('bad_request', `unknown grid format "${String(format)}"`);
   const crs = options.crs ?? 'wgs84';
-  if (!['wgs84', 'gcj02', 'bd09'].includes(crs)) throw new DomainError('bad_request', `unknown crs "${String(crs)}": wgs84, gcj02 or bd09`);
+  if (!['wgs84', 'gcj02', 'bd09'].includes(crs))
+    throw new DomainError('bad_request', `unknown crs "${String(crs)}": wgs84, gcj02 or bd09`);
 
   let features = (await parseGrids(buf, format)).map((f) => normalise(f, profile));
   if (crs !== 'wgs84') {
-    features = features.map((f) => (f.geometry ? { ...f, geometry: convertGeometry(f.geometry as Geometry, crs, 'wgs84') } : f));
+    features = features.map((f) =>
+      f.geometry ? { ...f, geometry: convertGeometry(f.geometry as Geometry, crs, 'wgs84') } : f,
+    );
   }
   const fc: ImportResult = { type: 'FeatureCollection', features: features as GridFeature[] };
   if (options.validate !== false) {
     const report = validateTopology(features as never, { tolerance: options.tolerance, profile });
     if (!report.ok) {
-      const first = report.problems.slice(0, 3).map((p) => p.message).join('; ');
+      const first = report.problems
+        .slice(0, 3)
+        .map((p) => p.message)
+        .join('; ');
       throw new DomainError(
         'topology_invalid',
         `the grid set has ${report.problems.length} topology problem(s): ${first}${report.problems.length > 3 ? '; …' : ''}`,
@@ -233,7 +249,8 @@ export async function exportGrids(
         ...f,
         // One layer: shp-write names the Polygon and the MultiPolygon layers alike (both POLYGON), so a
         // mixed set would lose one of them; every grid goes in as a MultiPolygon.
-        geometry: f.geometry?.type === 'Polygon' ? { type: 'MultiPolygon', coordinates: [f.geometry.coordinates] } : f.geometry,
+        geometry:
+          f.geometry?.type === 'Polygon' ? { type: 'MultiPolygon', coordinates: [f.geometry.coordinates] } : f.geometry,
         properties: Object.fromEntries(
           Object.entries(f.properties ?? {}).map(([k, v]) => [k, v === null || v === undefined ? '' : dbfText(v)]),
         ),

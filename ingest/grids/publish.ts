@@ -40,10 +40,16 @@ export async function publishVersion(db: Db, versionId: number): Promise<Publish
     }
     await q.query(`UPDATE grid_versions SET status = 'published', published_at = now() WHERE id = $1`, [versionId]);
     // Re-join every located device and every open case with the new index.
-    const devs = await q.query<{ id: string; lng: number; lat: number }>(`SELECT id, lng, lat FROM devices WHERE lng IS NOT NULL`);
+    const devs = await q.query<{ id: string; lng: number; lat: number }>(
+      `SELECT id, lng, lat FROM devices WHERE lng IS NOT NULL`,
+    );
     const ids = devs.rows.map((d) => d.id);
     const grids = devs.rows.map((d) => index.join(d.lng, d.lat).grid);
-    if (ids.length) await q.query(`UPDATE devices d SET grid = u.grid FROM unnest($1::text[], $2::text[]) AS u(id, grid) WHERE d.id = u.id`, [ids, grids]);
+    if (ids.length)
+      await q.query(
+        `UPDATE devices d SET grid = u.grid FROM unnest($1::text[], $2::text[]) AS u(id, grid) WHERE d.id = u.id`,
+        [ids, grids],
+      );
     const cases = await q.query<{ id: string; doc: { location?: [number, number] | null } }>(
       `SELECT id, doc FROM cases WHERE state NOT IN ('closed', 'rejected', 'merged')`,
     );
@@ -52,7 +58,11 @@ export async function publishVersion(db: Db, versionId: number): Promise<Publish
       const loc = c.doc.location;
       if (!loc) continue;
       const g = index.join(loc[0], loc[1]);
-      await q.query(`UPDATE cases SET grid = $2, doc = jsonb_set(doc, '{grid}', $3::jsonb) WHERE id = $1`, [c.id, g.grid, JSON.stringify(g)]);
+      await q.query(`UPDATE cases SET grid = $2, doc = jsonb_set(doc, '{grid}', $3::jsonb) WHERE id = $1`, [
+        c.id,
+        g.grid,
+        JSON.stringify(g),
+      ]);
       casesRejoined++;
     }
     return { from, to: versionId, codesMapped, devicesRejoined: ids.length, casesRejoined };

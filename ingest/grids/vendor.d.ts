@@ -5,7 +5,10 @@ declare module 'shpjs' {
   /** Parse a zipped Shapefile (ArrayBuffer / Buffer); reprojects to WGS-84 from the .prj when present. */
   function shp(input: ArrayBuffer | ArrayBufferView | string): Promise<ShpResult | ShpResult[]>;
   export default shp;
-  export function parseZip(buffer: ArrayBuffer | ArrayBufferView, whiteList?: string[]): Promise<ShpResult | ShpResult[]>;
+  export function parseZip(
+    buffer: ArrayBuffer | ArrayBufferView,
+    whiteList?: string[],
+  ): Promise<ShpResult | ShpResult[]>;
 }
 
 declare module 'tokml' {

@@ -59,18 +59,26 @@ export class LiveHub {
   private sent: Counter;
   private dropped: Counter;
 
-  constructor(
-    private readonly deps: { sessions: Sessions; bus: Bus; log: Logger; registry: Registry },
-  ) {
-    this.gauge = new Gauge({ name: 'onegrid_ws_clients', help: 'connected /live WebSocket clients', registers: [deps.registry] });
-    this.sent = new Counter({ name: 'onegrid_live_messages_sent_total', help: 'messages sent to /live clients', registers: [deps.registry] });
+  constructor(private readonly deps: { sessions: Sessions; bus: Bus; log: Logger; registry: Registry }) {
+    this.gauge = new Gauge({
+      name: 'onegrid_ws_clients',
+      help: 'connected /live WebSocket clients',
+      registers: [deps.registry],
+    });
+    this.sent = new Counter({
+      name: 'onegrid_live_messages_sent_total',
+      help: 'messages sent to /live clients',
+      registers: [deps.registry],
+    });
     this.dropped = new Counter({
       name: 'onegrid_live_clients_dropped_total',
       help: '/live clients dropped for falling behind',
       registers: [deps.registry],
     });
     // Every instance delivers what any instance published (scaled mode: through the broker).
-    this.unsubscribe = deps.bus.subscribe('live', (m) => this.deliver(m as unknown as { audience: Audience; msg: LiveMessage }));
+    this.unsubscribe = deps.bus.subscribe('live', (m) =>
+      this.deliver(m as unknown as { audience: Audience; msg: LiveMessage }),
+    );
   }
 
   /** Publish to every instance's clients that may see it. */
@@ -98,7 +106,8 @@ export class LiveHub {
 
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
     const token =
-      tokenFromHeaders({ cookie: req.headers.cookie, authorization: req.headers.authorization }) ?? url.searchParams.get('token');
+      tokenFromHeaders({ cookie: req.headers.cookie, authorization: req.headers.authorization }) ??
+      url.searchParams.get('token');
     const user = await this.deps.sessions.user(token);
     if (!user) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
@@ -116,7 +125,13 @@ export class LiveHub {
         /* clients only listen; pings are handled by ws */
       });
       const since = Number(url.searchParams.get('since'));
-      ws.send(JSON.stringify({ type: 'hello', seq: this.seq, user: { username: user.username, role: user.role, scope: user.scopeGrid } }));
+      ws.send(
+        JSON.stringify({
+          type: 'hello',
+          seq: this.seq,
+          user: { username: user.username, role: user.role, scope: user.scopeGrid },
+        }),
+      );
       if (Number.isInteger(since) && since > 0 && since < this.seq) {
         const oldest = this.ring[0]?.seq ?? this.seq + 1;
         if (since + 1 < oldest) ws.send(JSON.stringify({ type: 'resync', seq: this.seq }));

@@ -233,7 +233,11 @@ describe.each(backends)('case service on %s', (_name, open) => {
     const d = actor(USERS.dispatcher);
     const c = await hotline(IN_STREET_1, 'will be late');
     let x = await svc.act(c.id, { action: 'register', category: c.category, priority: 1, version: 1 }, d);
-    x = await svc.act(c.id, { action: 'dispatch', to: { kind: 'department', id: 'urban_management' }, version: x.version }, d);
+    x = await svc.act(
+      c.id,
+      { action: 'dispatch', to: { kind: 'department', id: 'urban_management' }, version: x.version },
+      d,
+    );
     expect(x.deadline).toBe(clock.now() + 2 * HOUR - 0 * 1); // P1 of its class: 2 h (registered at the same instant)
     clock.advance(2 * HOUR + 1000);
     const a = new CaseScheduler(svc, silentLog);

@@ -112,7 +112,12 @@ describe('the wall (Chromium)', { timeout: 120_000 }, () => {
     // Click the map where a base grid is drawn: the centre of the framed district.
     const vp = wall.viewportSize()!;
     const at = async () => {
-      for (const [dx, dy] of [[0, 0], [40, 20], [-40, 30], [60, -30]]) {
+      for (const [dx, dy] of [
+        [0, 0],
+        [40, 20],
+        [-40, 30],
+        [60, -30],
+      ]) {
         const x = vp.width / 2 + dx;
         const y = vp.height / 2 + dy;
         const hit = await wall.evaluate(([x, y]) => (window as any).__wallMap.pick(x, y), [x, y]);
@@ -158,7 +163,9 @@ describe('the wall (Chromium)', { timeout: 120_000 }, () => {
         ((await wall.evaluate(() => (window as any).__wall.feed())) as { id: string }[]).map((e) => e.id),
       );
       const { default: WebSocket } = await import('ws');
-      const probe = new WebSocket(platform.url.replace('http', 'ws') + '/live', { headers: { authorization: `Bearer ${adminToken}` } });
+      const probe = new WebSocket(platform.url.replace('http', 'ws') + '/live', {
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
       let platformMs = -1;
       probe.on('message', (d) => {
         const m = JSON.parse(String(d));
@@ -198,7 +205,9 @@ describe('the wall (Chromium)', { timeout: 120_000 }, () => {
       console.log(`fire_alarm: platform → /live ${platformMs} ms, feed ${feedMs} ms, map ${mapMs} ms`);
       const c = (await api<{ attributes?: { deviceId?: string }; category: string }>(`/api/cases/${fireCaseId}`)).body;
       expect(c.category.startsWith('fire')).toBe(true);
-      expect(await wall.textContent('[data-testid=case-feed]')).toContain(c.category === 'fire.fire_alarm' ? '火警' : '');
+      expect(await wall.textContent('[data-testid=case-feed]')).toContain(
+        c.category === 'fire.fire_alarm' ? '火警' : '',
+      );
       expect(feedMs).toBeLessThan(2000);
       expect(mapMs).toBeLessThan(2000);
     } finally {
@@ -223,7 +232,9 @@ describe('the wall (Chromium)', { timeout: 120_000 }, () => {
     expect(await wall.isVisible('[data-testid=trail-verified]')).toBe(true);
 
     // Someone else escalates it meanwhile; our next action carries the old version → 409.
-    const shown = await wall.evaluate(() => document.querySelector('[data-testid=case-drawer] [data-testid=case-code]')?.textContent);
+    const shown = await wall.evaluate(
+      () => document.querySelector('[data-testid=case-drawer] [data-testid=case-code]')?.textContent,
+    );
     const cur = (await api<{ id: string; version: number; code: string }>(`/api/cases/${shown}`)).body;
     const other = await api(`/api/cases/${cur.id}/actions`, {
       method: 'POST',
@@ -299,7 +310,9 @@ describe('the wall (Chromium)', { timeout: 120_000 }, () => {
   async function bigAndOut() {
     await wall.setViewportSize({ width: 3840, height: 2160 });
     // The map refits the district after a resize; a software renderer needs a while for 4× the pixels.
-    await expect.poll(async () => (await canvasStats(wall)).blue, { timeout: 45_000, interval: 1000 }).toBeGreaterThan(0.1);
+    await expect
+      .poll(async () => (await canvasStats(wall)).blue, { timeout: 45_000, interval: 1000 })
+      .toBeGreaterThan(0.1);
     await wall.screenshot({ path: artifactPath('wall-3840x2160.png') });
     await wall.setViewportSize({ width: 1920, height: 1080 });
     await wall.click('text=退出', { force: true });
@@ -323,17 +336,21 @@ describe('the wall (Chromium)', { timeout: 120_000 }, () => {
       const outside = await page.evaluate(async () => {
         const d = (await (await fetch('/api/devices?limit=10000')).json()).devices as { grid: string | null }[];
         const c = (await (await fetch('/api/cases?limit=500')).json()).cases as { grid: { grid: string | null } }[];
-        return [...d.map((x) => x.grid), ...c.map((x) => x.grid.grid)].filter((g) => !g?.startsWith('120106001')).length;
+        return [...d.map((x) => x.grid), ...c.map((x) => x.grid.grid)].filter((g) => !g?.startsWith('120106001'))
+          .length;
       });
       expect(outside).toBe(0);
       // A grid of another street is not drawn where it would be.
       const other = all.find((f) => !f.properties.code.startsWith('120106001'))!;
       const [lng, lat] = centroid(other.geometry.coordinates[0]);
-      const hit = await page.evaluate(([lng, lat]) => {
-        const w = (window as any).__wallMap;
-        const p = w.project([lng, lat]);
-        return w.pick(p.x, p.y)?.object?.code ?? null;
-      }, [lng, lat]);
+      const hit = await page.evaluate(
+        ([lng, lat]) => {
+          const w = (window as any).__wallMap;
+          const p = w.project([lng, lat]);
+          return w.pick(p.x, p.y)?.object?.code ?? null;
+        },
+        [lng, lat],
+      );
       expect(hit === null || String(hit).startsWith('120106001')).toBe(true);
       await page.screenshot({ path: artifactPath('wall-street-commander.png') });
     } finally {

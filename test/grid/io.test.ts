@@ -38,7 +38,15 @@ function special(): Feature[] {
 function shape(g: Polygon | MultiPolygon): string[] {
   const polys = g.type === 'Polygon' ? [g.coordinates] : g.coordinates;
   return polys
-    .flatMap((p) => p.map((r) => r.slice(0, -1).map(([x, y]) => `${x.toFixed(9)},${y.toFixed(9)}`).sort().join(' ')))
+    .flatMap((p) =>
+      p.map((r) =>
+        r
+          .slice(0, -1)
+          .map(([x, y]) => `${x.toFixed(9)},${y.toFixed(9)}`)
+          .sort()
+          .join(' '),
+      ),
+    )
     .sort();
 }
 
@@ -56,12 +64,16 @@ function expectSameSet(a: Feature[], b: GridFeature[], props: string[]) {
 /** Both sets join 5,000 random points to the same base grids. */
 function expectSameJoin(a: Feature[], b: GridFeature[]) {
   const base = (fs: Feature[]) =>
-    fs.filter((f) => String(f.properties!.code).length === 15).map((f) => ({ code: f.properties!.code, geometry: f.geometry as Polygon }));
-  const ia = buildGridIndex(base(a)), ib = buildGridIndex(base(b));
+    fs
+      .filter((f) => String(f.properties!.code).length === 15)
+      .map((f) => ({ code: f.properties!.code, geometry: f.geometry as Polygon }));
+  const ia = buildGridIndex(base(a)),
+    ib = buildGridIndex(base(b));
   const [x0, y0, x1, y1] = ia.bbox;
   const rnd = mulberry32(3);
   for (let i = 0; i < 5000; i++) {
-    const x = x0 + rnd() * (x1 - x0), y = y0 + rnd() * (y1 - y0);
+    const x = x0 + rnd() * (x1 - x0),
+      y = y0 + rnd() * (y1 - y0);
     expect(ib.join(x, y).grid).toBe(ia.join(x, y).grid);
   }
 }
@@ -82,7 +94,9 @@ describe('export then import', () => {
       const out = await exportGrids({ type: 'FeatureCollection', features: src }, format);
       const back = await importGrids(typeof out === 'string' ? Buffer.from(out) : out);
       expectSameSet(src, back.features, ['code', 'name']);
-      expect(back.features.some((f) => f.geometry.type === 'MultiPolygon' || f.geometry.coordinates.length > 1)).toBe(true);
+      expect(back.features.some((f) => f.geometry.type === 'MultiPolygon' || f.geometry.coordinates.length > 1)).toBe(
+        true,
+      );
       expectSameJoin(src, back.features);
     });
   }
@@ -94,24 +108,42 @@ describe('export then import', () => {
     const back = await importGrids(path);
     const g = back.features.find((f) => f.properties.code === '120106001002003')!;
     expect(g.properties).toMatchObject({ level: 4, parent: '120106001002', kind: 'grid' });
-    expect(back.features.find((f) => f.properties.code === '120106')!.properties).toMatchObject({ level: 1, parent: null, kind: 'district' });
+    expect(back.features.find((f) => f.properties.code === '120106')!.properties).toMatchObject({
+      level: 1,
+      parent: null,
+      kind: 'district',
+    });
   });
 });
 
 describe('datum conversion on import', () => {
-  for (const [crs, fwd] of [['gcj02', wgs84ToGcj02], ['bd09', wgs84ToBd09]] as const) {
+  for (const [crs, fwd] of [
+    ['gcj02', wgs84ToGcj02],
+    ['bd09', wgs84ToBd09],
+  ] as const) {
     it(`${crs} → WGS-84 within 1e-8°`, async () => {
       const src = hierarchy();
       const shifted = src.map((f) => ({
         ...f,
-        geometry: { type: 'Polygon', coordinates: (f.geometry as Polygon).coordinates.map((r) => r.map(([x, y]) => fwd(x, y))) } as Polygon,
+        geometry: {
+          type: 'Polygon',
+          coordinates: (f.geometry as Polygon).coordinates.map((r) => r.map(([x, y]) => fwd(x, y))),
+        } as Polygon,
       }));
       // The offset is real (hundreds of metres): importing without `crs` puts the set elsewhere.
-      const raw = await importGrids(Buffer.from((await exportGrids(shifted, 'geojson')) as string), { validate: false });
-      expect(Math.abs((raw.features[0].geometry as Polygon).coordinates[0][0][0] - (src[0].geometry as Polygon).coordinates[0][0][0])).toBeGreaterThan(1e-3);
+      const raw = await importGrids(Buffer.from((await exportGrids(shifted, 'geojson')) as string), {
+        validate: false,
+      });
+      expect(
+        Math.abs(
+          (raw.features[0].geometry as Polygon).coordinates[0][0][0] -
+            (src[0].geometry as Polygon).coordinates[0][0][0],
+        ),
+      ).toBeGreaterThan(1e-3);
       const back = await importGrids(Buffer.from((await exportGrids(shifted, 'geojson')) as string), { crs });
       for (let i = 0; i < src.length; i++) {
-        const a = (src[i].geometry as Polygon).coordinates[0], b = (back.features[i].geometry as Polygon).coordinates[0];
+        const a = (src[i].geometry as Polygon).coordinates[0],
+          b = (back.features[i].geometry as Polygon).coordinates[0];
         for (let k = 0; k < a.length; k++) {
           expect(Math.abs(a[k][0] - b[k][0])).toBeLessThan(1e-8);
           expect(Math.abs(a[k][1] - b[k][1])).toBeLessThan(1e-8);
@@ -130,7 +162,10 @@ describe('refusals', () => {
       expect(e).toBeInstanceOf(DomainError);
       expect((e as DomainError).code).toBe('topology_invalid');
       const report = (e as DomainError).details as TopologyReport;
-      expect(report.problems.map((p) => [p.kind, p.codes])).toContainEqual(['overlap', ['120106001001003', '120106001001004']]);
+      expect(report.problems.map((p) => [p.kind, p.codes])).toContainEqual([
+        'overlap',
+        ['120106001001003', '120106001001004'],
+      ]);
     }
     // …and takes it when told not to validate.
     const fc = await importGrids(join(fixtures, 'overlap.geojson'), { validate: false });
@@ -138,7 +173,11 @@ describe('refusals', () => {
   });
 
   it('refuses unreadable input with bad_request / not_found', async () => {
-    const code = async (p: Promise<unknown>) => p.then(() => null, (e: DomainError) => e.code);
+    const code = async (p: Promise<unknown>) =>
+      p.then(
+        () => null,
+        (e: DomainError) => e.code,
+      );
     expect(await code(importGrids(Buffer.from('not a grid file')))).toBe('bad_request');
     expect(await code(importGrids(Buffer.from('{"type": "Feature'), { format: 'geojson' }))).toBe('bad_request');
     expect(await code(importGrids(Buffer.from('PK\u0003\u0004garbage')))).toBe('bad_request');

@@ -20,16 +20,26 @@ const [minX, minY, maxX, maxY] = index.bbox;
 // The reference: turf over the grids whose bbox holds the point (an index of our own, built here).
 const boxes = new Flatbush(byCode.length);
 for (const g of byCode) {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   const polys = g.geometry.type === 'Polygon' ? [g.geometry.coordinates] : g.geometry.coordinates;
-  for (const p of polys) for (const [x, y] of p[0]) {
-    x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
-  }
+  for (const p of polys)
+    for (const [x, y] of p[0]) {
+      x0 = Math.min(x0, x);
+      y0 = Math.min(y0, y);
+      x1 = Math.max(x1, x);
+      y1 = Math.max(y1, y);
+    }
   boxes.add(x0, y0, x1, y1);
 }
 boxes.finish();
 function turfGrids(x: number, y: number): number[] {
-  return boxes.search(x, y, x, y).filter((o) => booleanPointInPolygon([x, y], byCode[o].geometry)).sort((a, b) => a - b);
+  return boxes
+    .search(x, y, x, y)
+    .filter((o) => booleanPointInPolygon([x, y], byCode[o].geometry))
+    .sort((a, b) => a - b);
 }
 
 describe('join vs turf booleanPointInPolygon, 1,000,000 random points', () => {
@@ -37,14 +47,18 @@ describe('join vs turf booleanPointInPolygon, 1,000,000 random points', () => {
     it(`part ${part + 1}/4: 250,000 points`, () => {
       const N = 250_000;
       const rnd = mulberry32(1000 + part);
-      const padX = (maxX - minX) * 0.03, padY = (maxY - minY) * 0.03;
-      const xs = new Float64Array(N), ys = new Float64Array(N);
+      const padX = (maxX - minX) * 0.03,
+        padY = (maxY - minY) * 0.03;
+      const xs = new Float64Array(N),
+        ys = new Float64Array(N);
       for (let i = 0; i < N; i++) {
         xs[i] = minX - padX + rnd() * (maxX - minX + 2 * padX);
         ys[i] = minY - padY + rnd() * (maxY - minY + 2 * padY);
       }
       const out = index.joinBatch(xs, ys, new Int32Array(N));
-      let mismatches = 0, inside = 0, multi = 0;
+      let mismatches = 0,
+        inside = 0,
+        multi = 0;
       for (let i = 0; i < N; i++) {
         const ref = turfGrids(xs[i], ys[i]);
         if (ref.length > 1) multi++; // on a boundary (never for random doubles, in practice)
@@ -68,12 +82,13 @@ const vertices: [number, number][] = [];
 const edges: [number, number, number, number][] = [];
 for (const g of byCode) {
   const polys = g.geometry.type === 'Polygon' ? [g.geometry.coordinates] : g.geometry.coordinates;
-  for (const p of polys) for (const ring of p) {
-    for (let i = 0; i + 1 < ring.length; i++) {
-      vertices.push([ring[i][0], ring[i][1]]);
-      edges.push([ring[i][0], ring[i][1], ring[i + 1][0], ring[i + 1][1]]);
+  for (const p of polys)
+    for (const ring of p) {
+      for (let i = 0; i + 1 < ring.length; i++) {
+        vertices.push([ring[i][0], ring[i][1]]);
+        edges.push([ring[i][0], ring[i][1], ring[i + 1][0], ring[i + 1][1]]);
+      }
     }
-  }
 }
 
 function containing(x: number, y: number): number[] {
@@ -122,7 +137,8 @@ describe('points exactly on shared edges and vertices land in exactly one grid',
       fc.property(fc.nat({ max: edges.length - 1 }), fc.integer({ min: 1, max: 255 }), (e, k) => {
         const [x1, y1, x2, y2] = edges[e];
         const t = k / 256;
-        const x = x1 + (x2 - x1) * t, y = y1 + (y2 - y1) * t;
+        const x = x1 + (x2 - x1) * t,
+          y = y1 + (y2 - y1) * t;
         // Dyadic coordinates: the point is exactly on the segment (checked, not assumed).
         expect((x - x1) * (y2 - y1) - (y - y1) * (x2 - x1)).toBe(0);
         checkBoundaryPoint(x, y);
@@ -155,7 +171,15 @@ describe('points exactly on shared edges and vertices land in exactly one grid',
   });
 
   it('a non-dyadic set: random points near edges are in exactly one grid (fast-check)', () => {
-    const set = latticeGrids({ cols: 12, rows: 12, seed: 11, edgeVertices: 2, jitter: 0.3, origin: [116.391, 39.907], step: 0.00137 });
+    const set = latticeGrids({
+      cols: 12,
+      rows: 12,
+      seed: 11,
+      edgeVertices: 2,
+      jitter: 0.3,
+      origin: [116.391, 39.907],
+      step: 0.00137,
+    });
     const idx = buildGridIndex(set);
     const es: [number, number, number, number][] = [];
     for (const g of set) {
@@ -165,15 +189,20 @@ describe('points exactly on shared edges and vertices land in exactly one grid',
     }
     const [bx0, by0, bx1, by1] = idx.bbox;
     fc.assert(
-      fc.property(fc.nat({ max: es.length - 1 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: -3, max: 3 }), (e, t, d) => {
-        const [x1, y1, x2, y2] = es[e];
-        const x = x1 + (x2 - x1) * t + d * 1e-15;
-        const y = y1 + (y2 - y1) * t;
-        if (x <= bx0 || x >= bx1 || y <= by0 || y >= by1) return;
-        const holders = idx.search(x, y, x, y).filter((o) => idx.contains(o, x, y));
-        expect(holders.length).toBe(1);
-        expect(idx.ordinalAt(x, y)).toBe(holders[0]);
-      }),
+      fc.property(
+        fc.nat({ max: es.length - 1 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.integer({ min: -3, max: 3 }),
+        (e, t, d) => {
+          const [x1, y1, x2, y2] = es[e];
+          const x = x1 + (x2 - x1) * t + d * 1e-15;
+          const y = y1 + (y2 - y1) * t;
+          if (x <= bx0 || x >= bx1 || y <= by0 || y >= by1) return;
+          const holders = idx.search(x, y, x, y).filter((o) => idx.contains(o, x, y));
+          expect(holders.length).toBe(1);
+          expect(idx.ordinalAt(x, y)).toBe(holders[0]);
+        },
+      ),
       { numRuns: 20_000 },
     );
   });
@@ -189,14 +218,21 @@ describe('the sample district (992 grids) vs turf', () => {
     const idx = buildGridIndex(base);
     const tree = new Flatbush(base.length);
     for (const g of base) {
-      const ring = g.geometry.type === 'Polygon' ? g.geometry.coordinates[0] : g.geometry.coordinates.flatMap((p) => p[0]);
-      tree.add(Math.min(...ring.map((p) => p[0])), Math.min(...ring.map((p) => p[1])), Math.max(...ring.map((p) => p[0])), Math.max(...ring.map((p) => p[1])));
+      const ring =
+        g.geometry.type === 'Polygon' ? g.geometry.coordinates[0] : g.geometry.coordinates.flatMap((p) => p[0]);
+      tree.add(
+        Math.min(...ring.map((p) => p[0])),
+        Math.min(...ring.map((p) => p[1])),
+        Math.max(...ring.map((p) => p[0])),
+        Math.max(...ring.map((p) => p[1])),
+      );
     }
     tree.finish();
     const [x0, y0, x1, y1] = idx.bbox;
     const rnd = mulberry32(99);
     const N = 200_000;
-    const xs = new Float64Array(N), ys = new Float64Array(N);
+    const xs = new Float64Array(N),
+      ys = new Float64Array(N);
     for (let i = 0; i < N; i++) {
       xs[i] = x0 + rnd() * (x1 - x0);
       ys[i] = y0 + rnd() * (y1 - y0);
@@ -204,7 +240,10 @@ describe('the sample district (992 grids) vs turf', () => {
     const out = idx.joinBatch(xs, ys, new Int32Array(N));
     let mismatches = 0;
     for (let i = 0; i < N; i++) {
-      const ref = tree.search(xs[i], ys[i], xs[i], ys[i]).filter((o) => booleanPointInPolygon([xs[i], ys[i]], base[o].geometry)).sort((a, b) => a - b);
+      const ref = tree
+        .search(xs[i], ys[i], xs[i], ys[i])
+        .filter((o) => booleanPointInPolygon([xs[i], ys[i]], base[o].geometry))
+        .sort((a, b) => a - b);
       if ((ref[0] ?? -1) !== out[i]) mismatches++;
     }
     expect(mismatches).toBe(0);

@@ -73,8 +73,14 @@ async function postgisJoin(xs: number[], ys: number[]): Promise<PgHit[]> {
   return out;
 }
 
-function compare(xs: number[], ys: number[], hits: PgHit[]): { same: number; onEdge: number; noneOnOuter: number; mismatches: string[] } {
-  let same = 0, onEdge = 0, noneOnOuter = 0;
+function compare(
+  xs: number[],
+  ys: number[],
+  hits: PgHit[],
+): { same: number; onEdge: number; noneOnOuter: number; mismatches: string[] } {
+  let same = 0,
+    onEdge = 0,
+    noneOnOuter = 0;
   const mismatches: string[] = [];
   hits.forEach((h, i) => {
     const core = index.join(xs[i], ys[i]).grid;
@@ -100,7 +106,8 @@ describe('core join vs PostGIS ST_Covers on the sample district', () => {
   it('agrees on 20,000 random points', async () => {
     const [x0, y0, x1, y1] = index.bbox;
     const rnd = mulberry32(42);
-    const xs: number[] = [], ys: number[] = [];
+    const xs: number[] = [],
+      ys: number[] = [];
     for (let i = 0; i < 20_000; i++) {
       xs.push(x0 - 0.002 + rnd() * (x1 - x0 + 0.004));
       ys.push(y0 - 0.002 + rnd() * (y1 - y0 + 0.004));
@@ -112,16 +119,19 @@ describe('core join vs PostGIS ST_Covers on the sample district', () => {
 
   it('agrees on every vertex of every grid (shared vertices: exactly one of the grids PostGIS names)', async () => {
     const seen = new Set<string>();
-    const xs: number[] = [], ys: number[] = [];
+    const xs: number[] = [],
+      ys: number[] = [];
     for (const g of base) {
       const polys = g.geometry.type === 'Polygon' ? [g.geometry.coordinates] : g.geometry.coordinates;
-      for (const p of polys) for (const ring of p) for (const [x, y] of ring) {
-        const k = `${x},${y}`;
-        if (seen.has(k)) continue;
-        seen.add(k);
-        xs.push(x);
-        ys.push(y);
-      }
+      for (const p of polys)
+        for (const ring of p)
+          for (const [x, y] of ring) {
+            const k = `${x},${y}`;
+            if (seen.has(k)) continue;
+            seen.add(k);
+            xs.push(x);
+            ys.push(y);
+          }
     }
     const r = compare(xs, ys, await postgisJoin(xs, ys));
     expect(r.mismatches.slice(0, 10)).toEqual([]);
@@ -132,7 +142,8 @@ describe('core join vs PostGIS ST_Covers on the sample district', () => {
 
   it('agrees on points a hair beside shared edges', async () => {
     const rnd = mulberry32(7);
-    const xs: number[] = [], ys: number[] = [];
+    const xs: number[] = [],
+      ys: number[] = [];
     for (let i = 0; i < 5000; i++) {
       const g = base[Math.floor(rnd() * base.length)];
       const ring = g.geometry.type === 'Polygon' ? g.geometry.coordinates[0] : g.geometry.coordinates[0][0];

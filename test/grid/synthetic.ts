@@ -48,13 +48,15 @@ export function latticeGrids(o: LatticeOptions): SyntheticGrid[] {
   const jitter = o.jitter ?? 0.25;
   const rnd = mulberry32(o.seed ?? 1);
   const quantum = 2 ** 14;
-  const snap = (p: Position): Position => (o.dyadic ? [Math.round(p[0] * quantum) / quantum, Math.round(p[1] * quantum) / quantum] : p);
+  const snap = (p: Position): Position =>
+    o.dyadic ? [Math.round(p[0] * quantum) / quantum, Math.round(p[1] * quantum) / quantum] : p;
   const sub = Math.max(1, o.edgeVertices ?? 1);
   const V: Position[][] = [];
   for (let i = 0; i <= cols; i++) {
     V.push([]);
     for (let j = 0; j <= rows; j++) {
-      const onX = i === 0 || i === cols, onY = j === 0 || j === rows;
+      const onX = i === 0 || i === cols,
+        onY = j === 0 || j === rows;
       const jx = onX ? 0 : (rnd() - 0.5) * 2 * jitter * step;
       const jy = onY ? 0 : (rnd() - 0.5) * 2 * jitter * step;
       V[i].push(snap([ox + i * step + jx, oy + j * step + jy]));
@@ -67,13 +69,16 @@ export function latticeGrids(o: LatticeOptions): SyntheticGrid[] {
     const rkey = `${b}|${a}`;
     if (edgeCache.has(rkey)) return [...edgeCache.get(rkey)!].reverse();
     if (!edgeCache.has(key)) {
-      const p = V[a[0]][a[1]], q = V[b[0]][b[1]];
+      const p = V[a[0]][a[1]],
+        q = V[b[0]][b[1]];
       const pts: Position[] = [p];
-      const border = (a[0] === b[0] && (a[0] === 0 || a[0] === cols)) || (a[1] === b[1] && (a[1] === 0 || a[1] === rows));
+      const border =
+        (a[0] === b[0] && (a[0] === 0 || a[0] === cols)) || (a[1] === b[1] && (a[1] === 0 || a[1] === rows));
       for (let s = 1; s < sub; s++) {
         const t = s / sub;
         const bend = border ? 0 : (rnd() - 0.5) * 0.1 * step;
-        const nx = -(q[1] - p[1]), ny = q[0] - p[0];
+        const nx = -(q[1] - p[1]),
+          ny = q[0] - p[0];
         const len = Math.hypot(nx, ny) || 1;
         pts.push(snap([p[0] + (q[0] - p[0]) * t + (nx / len) * bend, p[1] + (q[1] - p[1]) * t + (ny / len) * bend]));
       }
@@ -84,7 +89,12 @@ export function latticeGrids(o: LatticeOptions): SyntheticGrid[] {
   };
   const ring = (i: number, j: number): Position[] => {
     // Counter-clockwise: SW → SE → NE → NW → SW.
-    const corners: [number, number][] = [[i, j], [i + 1, j], [i + 1, j + 1], [i, j + 1]];
+    const corners: [number, number][] = [
+      [i, j],
+      [i + 1, j],
+      [i + 1, j + 1],
+      [i, j + 1],
+    ];
     const out: Position[] = [];
     for (let c = 0; c < 4; c++) out.push(...path(corners[c], corners[(c + 1) % 4]).slice(0, -1));
     out.push(out[0]);
@@ -98,12 +108,27 @@ export function latticeGrids(o: LatticeOptions): SyntheticGrid[] {
   }
   if (o.special && cols >= 5 && rows >= 5) {
     // MultiPolygon: cells (0,0) and (2,0) form one grid.
-    const a = cells[0][0] as Polygon, b = cells[0][2] as Polygon;
+    const a = cells[0][0] as Polygon,
+      b = cells[0][2] as Polygon;
     cells[0][0] = { type: 'MultiPolygon', coordinates: [a.coordinates, b.coordinates] };
     cells[0][2] = null;
     // A hole: the 3×3 block at (1..3, 1..3) becomes one grid around the middle cell (2,2).
     const outer: Position[] = [];
-    const loop: [number, number][] = [[1, 1], [2, 1], [3, 1], [4, 1], [4, 2], [4, 3], [4, 4], [3, 4], [2, 4], [1, 4], [1, 3], [1, 2], [1, 1]];
+    const loop: [number, number][] = [
+      [1, 1],
+      [2, 1],
+      [3, 1],
+      [4, 1],
+      [4, 2],
+      [4, 3],
+      [4, 4],
+      [3, 4],
+      [2, 4],
+      [1, 4],
+      [1, 3],
+      [1, 2],
+      [1, 1],
+    ];
     for (let k = 0; k + 1 < loop.length; k++) outer.push(...path(loop[k], loop[k + 1]).slice(0, -1));
     outer.push(outer[0]);
     const hole = [...(cells[2][2] as Polygon).coordinates[0]].reverse();

@@ -9,13 +9,25 @@ import { validateTopology, type TopologyFeature } from '../../core/grid/topology
 import { loadSampleGrids } from '../../geo-data/index.ts';
 
 const dir = join(import.meta.dirname, '../fixtures/topology');
-const files = readdirSync(dir).filter((f) => f.endsWith('.geojson')).sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.geojson'))
+  .sort();
 
 describe('topology fixtures', () => {
   it('has one fixture per kind', () => {
     expect(files.map((f) => f.replace('.geojson', ''))).toEqual([
-      'bad_code', 'bad_geometry', 'duplicate_code', 'gap', 'hole_outside', 'missing_parent', 'outside_parent',
-      'overlap', 'parent_mismatch', 'ring_not_closed', 'self_intersection', 'valid',
+      'bad_code',
+      'bad_geometry',
+      'duplicate_code',
+      'gap',
+      'hole_outside',
+      'missing_parent',
+      'outside_parent',
+      'overlap',
+      'parent_mismatch',
+      'ring_not_closed',
+      'self_intersection',
+      'valid',
     ]);
   });
 
@@ -28,8 +40,13 @@ describe('topology fixtures', () => {
       const report = validateTopology(fc.features);
       expect(report.ok).toBe(fc.expected.length === 0);
       for (const exp of fc.expected) {
-        const hits = report.problems.filter((p) => p.kind === exp.kind && JSON.stringify(p.codes) === JSON.stringify(exp.codes));
-        expect(hits.length, `${exp.kind} ${exp.codes.join(',')} in ${JSON.stringify(report.problems)}`).toBeGreaterThanOrEqual(1);
+        const hits = report.problems.filter(
+          (p) => p.kind === exp.kind && JSON.stringify(p.codes) === JSON.stringify(exp.codes),
+        );
+        expect(
+          hits.length,
+          `${exp.kind} ${exp.codes.join(',')} in ${JSON.stringify(report.problems)}`,
+        ).toBeGreaterThanOrEqual(1);
         for (const h of hits) {
           // The location is on the map near the fixture (117.20…, 39.10…), and the message names the code.
           expect(h.location[0]).toBeGreaterThan(117.19);
@@ -41,7 +58,11 @@ describe('topology fixtures', () => {
       }
       // No problem of an expected kind beyond those expected.
       const kinds = new Set(fc.expected.map((e) => e.kind));
-      const extra = report.problems.filter((p) => kinds.has(p.kind) && !fc.expected.some((e) => e.kind === p.kind && JSON.stringify(e.codes) === JSON.stringify(p.codes)));
+      const extra = report.problems.filter(
+        (p) =>
+          kinds.has(p.kind) &&
+          !fc.expected.some((e) => e.kind === p.kind && JSON.stringify(e.codes) === JSON.stringify(p.codes)),
+      );
       expect(extra).toEqual([]);
     });
   }
@@ -61,7 +82,9 @@ describe('topology fixtures', () => {
   it('tolerates defects below the tolerance', () => {
     const fc = JSON.parse(readFileSync(join(dir, 'overlap.geojson'), 'utf8'));
     expect(validateTopology(fc.features, { tolerance: 5000 }).problems.filter((p) => p.kind === 'overlap')).toEqual([]);
-    expect(validateTopology(fc.features, { tolerance: 1000 }).problems.filter((p) => p.kind === 'overlap')).toHaveLength(1);
+    expect(
+      validateTopology(fc.features, { tolerance: 1000 }).problems.filter((p) => p.kind === 'overlap'),
+    ).toHaveLength(1);
   });
 });
 

@@ -80,7 +80,10 @@ describe('topic ACL', () => {
     expect(await count(base, `SELECT count(*) n FROM readings WHERE device_id = 'd1' AND seq = 1`)).toBe(1);
     await rig.ingest.flushRejects();
     const rejects = await listRejects(base, { limit: 10 });
-    expect(rejects.find((r) => r.topic === 'dev/d2/telemetry')).toMatchObject({ reason: 'acl', clientId: d1.options.clientId });
+    expect(rejects.find((r) => r.topic === 'dev/d2/telemetry')).toMatchObject({
+      reason: 'acl',
+      clientId: d1.options.clientId,
+    });
     await d1.endAsync();
   });
 
@@ -140,13 +143,24 @@ describe('validation', () => {
     const want: Record<string, number> = {};
     for (const [, , reason] of cases) want[reason] = (want[reason] ?? 0) + 1;
     for (const [reason, n] of Object.entries(want))
-      expect(await metricValue(rig.registry, 'onegrid_mqtt_messages_rejected_total', { reason }), reason).toBe(before[reason] + n);
+      expect(await metricValue(rig.registry, 'onegrid_mqtt_messages_rejected_total', { reason }), reason).toBe(
+        before[reason] + n,
+      );
     expect(await count(base, `SELECT count(*) n FROM readings WHERE device_id = 'd2'`)).toBe(0);
     expect(await count(base, `SELECT count(*) n FROM events WHERE device_id = 'd2'`)).toBe(0);
     // A good message after all that is stored, on the same connection.
-    await d2.publishAsync('dev/d2/telemetry', JSON.stringify([{ ts: '2026-11-24T10:00:00Z', seq: 9, metrics: { a: 1 } }, { ts: '2026-11-24T10:00:01+08:00', seq: 10, metrics: { a: 2 }, loc: [117.3, 39.2] }]), { qos: 1 });
+    await d2.publishAsync(
+      'dev/d2/telemetry',
+      JSON.stringify([
+        { ts: '2026-11-24T10:00:00Z', seq: 9, metrics: { a: 1 } },
+        { ts: '2026-11-24T10:00:01+08:00', seq: 10, metrics: { a: 2 }, loc: [117.3, 39.2] },
+      ]),
+      { qos: 1 },
+    );
     expect(await count(base, `SELECT count(*) n FROM readings WHERE device_id = 'd2'`)).toBe(2);
-    const r = await base.query<{ grid: string; lng: number }>(`SELECT grid, lng FROM readings WHERE device_id = 'd2' AND seq = 10`);
+    const r = await base.query<{ grid: string; lng: number }>(
+      `SELECT grid, lng FROM readings WHERE device_id = 'd2' AND seq = 10`,
+    );
     expect(r.rows[0]).toMatchObject({ grid: '120106001001002', lng: 117.3 });
     await rig.ingest.flushRejects();
     const rows = await listRejects(base, { limit: 100, reason: 'too_large' });
@@ -169,7 +183,9 @@ describe('MQTT over WebSocket', () => {
       await d1.publishAsync('dev/d1/telemetry', tel(300), { qos: 1 });
       await d1.publishAsync('dev/d3/telemetry', tel(300), { qos: 1 });
       expect(await count(base, `SELECT count(*) n FROM readings WHERE seq = 300`)).toBe(1);
-      expect(await metricValue(rig.registry, 'onegrid_mqtt_messages_rejected_total', { reason: 'acl' })).toBe(before + 1);
+      expect(await metricValue(rig.registry, 'onegrid_mqtt_messages_rejected_total', { reason: 'acl' })).toBe(
+        before + 1,
+      );
       await d1.endAsync();
     } finally {
       http.closeAllConnections();
@@ -210,9 +226,13 @@ describe('delivery', () => {
     fault.hold();
     let acked = 0;
     const t0 = Date.now();
-    const done = d4.publishAsync('dev/d4/event', JSON.stringify({ ts: t0, seq: 1, type: 'fire_alarm', severity: 'critical' }), { qos: 1 }).then(() => {
-      acked = Date.now();
-    });
+    const done = d4
+      .publishAsync('dev/d4/event', JSON.stringify({ ts: t0, seq: 1, type: 'fire_alarm', severity: 'critical' }), {
+        qos: 1,
+      })
+      .then(() => {
+        acked = Date.now();
+      });
     await new Promise((r) => setTimeout(r, 400));
     expect(acked).toBe(0); // commit held: no PUBACK
     expect(await count(base, `SELECT count(*) n FROM events WHERE device_id = 'd4'`)).toBe(0);
@@ -230,7 +250,9 @@ describe('delivery', () => {
   it('keeps the order of a device’s messages', async () => {
     const d1 = await connect(rig.url, 'd1');
     const n = 500;
-    await Promise.all(Array.from({ length: n }, (_, i) => d1.publishAsync('dev/d1/telemetry', tel(1000 + i), { qos: 1 })));
+    await Promise.all(
+      Array.from({ length: n }, (_, i) => d1.publishAsync('dev/d1/telemetry', tel(1000 + i), { qos: 1 })),
+    );
     const r = await base.query<{ seq: string }>(
       `SELECT seq FROM readings WHERE device_id = 'd1' AND seq >= 1000 ORDER BY received_at, ctid`,
     );
@@ -245,9 +267,13 @@ describe('status and Last Will', () => {
       will: { topic: 'dev/d2/status', payload: Buffer.from('offline'), qos: 1, retain: true },
     });
     await d2.publishAsync('dev/d2/status', 'online', { qos: 1, retain: true });
-    expect((await base.query<{ online: boolean }>(`SELECT online FROM devices WHERE id = 'd2'`)).rows[0].online).toBe(true);
+    expect((await base.query<{ online: boolean }>(`SELECT online FROM devices WHERE id = 'd2'`)).rows[0].online).toBe(
+      true,
+    );
     d2.stream.destroy(); // ungraceful: the broker publishes the will
-    await waitFor(async () => !(await base.query<{ online: boolean }>(`SELECT online FROM devices WHERE id = 'd2'`)).rows[0].online);
+    await waitFor(
+      async () => !(await base.query<{ online: boolean }>(`SELECT online FROM devices WHERE id = 'd2'`)).rows[0].online,
+    );
     expect(statuses).toContainEqual(['d2', true]);
     expect(statuses).toContainEqual(['d2', false]);
     const ls = await base.query<{ last_seen: Date | null }>(`SELECT last_seen FROM devices WHERE id = 'd2'`);
@@ -260,7 +286,15 @@ describe('Frigate', () => {
     JSON.stringify({
       type,
       before: {},
-      after: { id: '1700000000.5-abc', camera, label: 'fire', score, top_score: score, start_time: 1_700_000_000.5, end_time: end },
+      after: {
+        id: '1700000000.5-abc',
+        camera,
+        label: 'fire',
+        score,
+        top_score: score,
+        start_time: 1_700_000_000.5,
+        end_time: end,
+      },
     });
 
   it('folds new/update/end of one Frigate event into one ai_detection of the camera', async () => {
@@ -273,7 +307,13 @@ describe('Frigate', () => {
     );
     expect(r.rows).toHaveLength(1);
     expect(r.rows[0].type).toBe('ai_detection');
-    expect(r.rows[0].attrs).toMatchObject({ label: 'fire', score: 0.83, camera: 'c1', frigateId: '1700000000.5-abc', phase: 'end' });
+    expect(r.rows[0].attrs).toMatchObject({
+      label: 'fire',
+      score: 0.83,
+      camera: 'c1',
+      frigateId: '1700000000.5-abc',
+      phase: 'end',
+    });
     expect(new Date(r.rows[0].ts).getTime()).toBe(1_700_000_000_500);
     await gw.endAsync();
   });

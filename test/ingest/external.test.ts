@@ -19,9 +19,13 @@ let db: Db;
 const workers = new Map<string, { proc: ChildProcess; out: string[] }>();
 
 function startWorker(clientId: string): Promise<void> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'test/ingest/ingest-worker.ts', pg.url, mosq.url, clientId], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const proc = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'test/ingest/ingest-worker.ts', pg.url, mosq.url, clientId],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const w = { proc, out: [] as string[] };
   workers.set(clientId, w);
   return new Promise((resolve, reject) => {
@@ -64,13 +68,20 @@ afterAll(async () => {
   await pg?.stop();
 });
 
-const fleet = (n: number) =>
-  Array.from({ length: n }, (_, i) => ({ topicIds: [['d1', 'd2', 'd3', 's1'][i % 4]] }));
+const fleet = (n: number) => Array.from({ length: n }, (_, i) => ({ topicIds: [['d1', 'd2', 'd3', 's1'][i % 4]] }));
 
 describe('external broker mode (Mosquitto + PostgreSQL, two ingest processes)', () => {
   it('stores every message exactly once across two processes sharing the subscription', async () => {
     const total = 20_000;
-    const r = await runPublisher({ url: mosq.url, clients: fleet(4), total, rate: 0, window: 500, seqBase: 0, protocolVersion: 5 });
+    const r = await runPublisher({
+      url: mosq.url,
+      clients: fleet(4),
+      total,
+      rate: 0,
+      window: 500,
+      seqBase: 0,
+      protocolVersion: 5,
+    });
     expect(r.acked).toBe(total);
     await waitFor(async () => (await count(db, `SELECT count(*) n FROM readings`)) >= total, 30_000, 100);
     expect(await count(db, `SELECT count(*) n FROM readings`)).toBe(total);
@@ -80,16 +91,32 @@ describe('external broker mode (Mosquitto + PostgreSQL, two ingest processes)', 
   it('enforces the topic ACL against the registry in the consumer (unregistered device → acl reject)', async () => {
     const c = await mqtt.connectAsync(mosq.url, { protocolVersion: 5 });
     await c.publishAsync('dev/intruder/telemetry', JSON.stringify({ ts: 1, seq: 1, metrics: { a: 1 } }), { qos: 1 });
-    await c.publishAsync('frigate/events', JSON.stringify({ type: 'new', after: { id: 'x', camera: 'd1', label: 'person', start_time: 1 } }), { qos: 1 });
+    await c.publishAsync(
+      'frigate/events',
+      JSON.stringify({ type: 'new', after: { id: 'x', camera: 'd1', label: 'person', start_time: 1 } }),
+      { qos: 1 },
+    );
     await c.endAsync();
-    await waitFor(async () => (await count(db, `SELECT count(*) n FROM ingest_rejects WHERE reason = 'acl'`)) >= 2, 10_000, 100);
+    await waitFor(
+      async () => (await count(db, `SELECT count(*) n FROM ingest_rejects WHERE reason = 'acl'`)) >= 2,
+      10_000,
+      100,
+    );
     expect(await count(db, `SELECT count(*) n FROM readings WHERE device_id = 'intruder'`)).toBe(0);
   }, 30_000);
 
   it('loses nothing and duplicates nothing when one ingest process is killed with SIGKILL mid-stream', async () => {
     const before = await count(db, `SELECT count(*) n FROM readings`);
     const total = 30_000;
-    const pub = runPublisher({ url: mosq.url, clients: fleet(4), total, rate: 5000, window: 2000, seqBase: 1_000_000, protocolVersion: 5 });
+    const pub = runPublisher({
+      url: mosq.url,
+      clients: fleet(4),
+      total,
+      rate: 5000,
+      window: 2000,
+      seqBase: 1_000_000,
+      protocolVersion: 5,
+    });
     // Mid-stream: once a good part is stored (the publisher process may take a while to start on a busy box).
     await waitFor(async () => (await count(db, `SELECT count(*) n FROM readings`)) - before >= 5000, 60_000, 50);
     const midway = (await count(db, `SELECT count(*) n FROM readings`)) - before;

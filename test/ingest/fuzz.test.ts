@@ -66,7 +66,12 @@ function generate(): Msg[] {
       return {
         client: c,
         topic: `dev/${id}/telemetry`,
-        payload: JSON.stringify({ ts: T0 + seq, seq, metrics: { temp_c: rnd() * 40, rh: rnd() * 100 }, ...(rnd() < 0.3 ? { loc: [117 + rnd(), 39 + rnd()] } : {}) }),
+        payload: JSON.stringify({
+          ts: T0 + seq,
+          seq,
+          metrics: { temp_c: rnd() * 40, rh: rnd() * 100 },
+          ...(rnd() < 0.3 ? { loc: [117 + rnd(), 39 + rnd()] } : {}),
+        }),
         expect: 'stored',
         rows: 1,
         table: 'readings',
@@ -77,7 +82,9 @@ function generate(): Msg[] {
       return {
         client: c,
         topic: `dev/${id}/telemetry`,
-        payload: JSON.stringify([0, 1, 2].map((k) => ({ ts: new Date(T0 + seq + k).toISOString(), seq: seq + k, metrics: { v: k } }))),
+        payload: JSON.stringify(
+          [0, 1, 2].map((k) => ({ ts: new Date(T0 + seq + k).toISOString(), seq: seq + k, metrics: { v: k } })),
+        ),
         expect: 'stored',
         rows: 3,
         table: 'readings',
@@ -86,13 +93,20 @@ function generate(): Msg[] {
     return {
       client: c,
       topic: `dev/${id}/event`,
-      payload: JSON.stringify({ ts: T0 + seq, seq, type: pick(['smoke_alarm', 'fault', 'tamper', 'water_level']), severity: pick(['info', 'minor', 'major', 'critical']), attrs: { n: seq, note: 'ok' } }),
+      payload: JSON.stringify({
+        ts: T0 + seq,
+        seq,
+        type: pick(['smoke_alarm', 'fault', 'tamper', 'water_level']),
+        severity: pick(['info', 'minor', 'major', 'critical']),
+        attrs: { n: seq, note: 'ok' },
+      }),
       expect: 'stored',
       rows: 1,
       table: 'events',
     };
   };
-  const validText = () => JSON.stringify({ ts: T0, seq: int(1000), metrics: { temp_c: 21.5, rh: 40 }, loc: [117.2, 39.1] });
+  const validText = () =>
+    JSON.stringify({ ts: T0, seq: int(1000), metrics: { temp_c: 21.5, rh: 40 }, loc: [117.2, 39.1] });
   const bad = (): Msg => {
     const c = int(4);
     const own = c === 3 ? pick(['s1', 'gw1']) : CLIENTS[c];
@@ -115,15 +129,39 @@ function generate(): Msg[] {
     if (r < 0.4) {
       let attrs: unknown = 1;
       for (let i = 0; i < 9 + int(50); i++) attrs = { a: attrs };
-      return { client: c, topic: `dev/${own}/event`, payload: JSON.stringify({ ts: T0, type: 'fault', attrs }), expect: 'schema' };
+      return {
+        client: c,
+        topic: `dev/${own}/event`,
+        payload: JSON.stringify({ ts: T0, type: 'fault', attrs }),
+        expect: 'schema',
+      };
     }
     if (r < 0.41) {
       const n = 1001 + int(500);
-      return { client: c, topic: t, payload: JSON.stringify(Array.from({ length: n }, (_, i) => ({ ts: T0, seq: i, metrics: { a: 1 } }))), expect: 'schema' };
+      return {
+        client: c,
+        topic: t,
+        payload: JSON.stringify(Array.from({ length: n }, (_, i) => ({ ts: T0, seq: i, metrics: { a: 1 } }))),
+        expect: 'schema',
+      };
     }
     if (r < 0.47) {
-      if (r < 0.44) return { client: c, topic: t, payload: JSON.stringify(Array.from({ length: 2 + int(2000) }, () => rnd())), expect: 'schema' };
-      return { client: c, topic: t, payload: JSON.stringify({ ts: T0, metrics: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`m${i}`, i])) }), expect: 'schema' };
+      if (r < 0.44)
+        return {
+          client: c,
+          topic: t,
+          payload: JSON.stringify(Array.from({ length: 2 + int(2000) }, () => rnd())),
+          expect: 'schema',
+        };
+      return {
+        client: c,
+        topic: t,
+        payload: JSON.stringify({
+          ts: T0,
+          metrics: Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`m${i}`, i])),
+        }),
+        expect: 'schema',
+      };
     }
     if (r < 0.55) {
       const variants = [
@@ -160,14 +198,33 @@ function generate(): Msg[] {
         [10, -91],
         [1e9, -1e9],
       ]);
-      return { client: c, topic: pick([t, `dev/${own}/event`]), payload: JSON.stringify({ ts: T0, type: 'fault', metrics: { a: 1 }, loc }), expect: 'bad_coordinates' };
+      return {
+        client: c,
+        topic: pick([t, `dev/${own}/event`]),
+        payload: JSON.stringify({ ts: T0, type: 'fault', metrics: { a: 1 }, loc }),
+        expect: 'bad_coordinates',
+      };
     }
     if (r < 0.85) {
-      const other = pick(['d4', 'c2', 'gw2', 'nobody', ...CLIENTS.filter((x) => x !== CLIENTS[c])].filter((x) => x !== own && !(c === 3 && x === 's1')));
-      return { client: c, topic: `dev/${other}/${pick(['telemetry', 'event', 'status'])}`, payload: validText(), expect: 'acl' };
+      const other = pick(
+        ['d4', 'c2', 'gw2', 'nobody', ...CLIENTS.filter((x) => x !== CLIENTS[c])].filter(
+          (x) => x !== own && !(c === 3 && x === 's1'),
+        ),
+      );
+      return {
+        client: c,
+        topic: `dev/${other}/${pick(['telemetry', 'event', 'status'])}`,
+        payload: validText(),
+        expect: 'acl',
+      };
     }
     if (r < 0.88) {
-      return { client: c, topic: pick([`dev/${own}/cmd`, 'foo/bar', `dev/${own}`, 'frigate/reviews', `dev/${own}/telemetry/x`]), payload: validText(), expect: 'unknown_topic' };
+      return {
+        client: c,
+        topic: pick([`dev/${own}/cmd`, 'foo/bar', `dev/${own}`, 'frigate/reviews', `dev/${own}/telemetry/x`]),
+        payload: validText(),
+        expect: 'unknown_topic',
+      };
     }
     if (r < 0.8805) {
       return { client: c, topic: t, payload: Buffer.alloc(256 * 1024 + 1 + int(64 * 1024), 0x20), expect: 'too_large' };
@@ -190,61 +247,57 @@ function generate(): Msg[] {
   return out;
 }
 
-it(
-  `${BAD} malformed payloads interleaved with ${GOOD} valid ones: all bad rejected with a reason, all valid stored`,
-  async () => {
-    const msgs = generate();
-    const clients: MqttClient[] = await Promise.all(CLIENTS.map((id) => connect(rig.url, id)));
-    let closed = 0;
-    for (const c of clients) c.on('close', () => closed++);
-    // Each connection publishes its own share in order, with up to WINDOW unacknowledged QoS 1 messages.
-    const WINDOW = 500;
-    await Promise.all(
-      clients.map(async (c, i) => {
-        const mine = msgs.filter((m) => m.client === i);
-        let next = 0;
-        const worker = async () => {
-          while (next < mine.length) {
-            const m = mine[next++];
-            await c.publishAsync(m.topic, m.payload, { qos: 1 });
-          }
-        };
-        await Promise.all(Array.from({ length: WINDOW }, worker));
-      }),
-    );
-    expect(closed).toBe(0);
-    expect(clients.every((c) => c.connected)).toBe(true);
+it(`${BAD} malformed payloads interleaved with ${GOOD} valid ones: all bad rejected with a reason, all valid stored`, async () => {
+  const msgs = generate();
+  const clients: MqttClient[] = await Promise.all(CLIENTS.map((id) => connect(rig.url, id)));
+  let closed = 0;
+  for (const c of clients) c.on('close', () => closed++);
+  // Each connection publishes its own share in order, with up to WINDOW unacknowledged QoS 1 messages.
+  const WINDOW = 500;
+  await Promise.all(
+    clients.map(async (c, i) => {
+      const mine = msgs.filter((m) => m.client === i);
+      let next = 0;
+      const worker = async () => {
+        while (next < mine.length) {
+          const m = mine[next++];
+          await c.publishAsync(m.topic, m.payload, { qos: 1 });
+        }
+      };
+      await Promise.all(Array.from({ length: WINDOW }, worker));
+    }),
+  );
+  expect(closed).toBe(0);
+  expect(clients.every((c) => c.connected)).toBe(true);
 
-    const want: Record<string, number> = {};
-    for (const m of msgs) want[m.expect] = (want[m.expect] ?? 0) + 1;
-    const got = async (reason: string) => metricValue(rig.registry, 'onegrid_mqtt_messages_rejected_total', { reason });
-    for (const reason of ['acl', 'too_large', 'bad_coordinates', 'unknown_topic'] as const)
-      expect(await got(reason), reason).toBe(want[reason] ?? 0);
-    expect((await got('bad_json')) + (await got('schema'))).toBe(
-      (want.bad_json ?? 0) + (want.schema ?? 0) + (want.json_or_schema ?? 0),
-    );
-    expect(await got('bad_json')).toBeGreaterThanOrEqual(want.bad_json ?? 0);
-    expect(await got('schema')).toBeGreaterThanOrEqual(want.schema ?? 0);
-    expect(await metricValue(rig.registry, 'onegrid_mqtt_messages_rejected_total')).toBe(BAD);
+  const want: Record<string, number> = {};
+  for (const m of msgs) want[m.expect] = (want[m.expect] ?? 0) + 1;
+  const got = async (reason: string) => metricValue(rig.registry, 'onegrid_mqtt_messages_rejected_total', { reason });
+  for (const reason of ['acl', 'too_large', 'bad_coordinates', 'unknown_topic'] as const)
+    expect(await got(reason), reason).toBe(want[reason] ?? 0);
+  expect((await got('bad_json')) + (await got('schema'))).toBe(
+    (want.bad_json ?? 0) + (want.schema ?? 0) + (want.json_or_schema ?? 0),
+  );
+  expect(await got('bad_json')).toBeGreaterThanOrEqual(want.bad_json ?? 0);
+  expect(await got('schema')).toBeGreaterThanOrEqual(want.schema ?? 0);
+  expect(await metricValue(rig.registry, 'onegrid_mqtt_messages_rejected_total')).toBe(BAD);
 
-    const readings = msgs.filter((m) => m.table === 'readings').reduce((s, m) => s + m.rows!, 0);
-    const events = msgs.filter((m) => m.table === 'events').length;
-    expect(await count(db, `SELECT count(*) n FROM readings`)).toBe(readings);
-    expect(await count(db, `SELECT count(*) n FROM events`)).toBe(events);
-    expect(await metricValue(rig.registry, 'onegrid_mqtt_messages_stored_total')).toBe(GOOD);
-    expect(await metricValue(rig.registry, 'onegrid_mqtt_messages_in_total')).toBe(BAD + GOOD);
-    expect(rig.ingest.queueDepth).toBe(0);
+  const readings = msgs.filter((m) => m.table === 'readings').reduce((s, m) => s + m.rows!, 0);
+  const events = msgs.filter((m) => m.table === 'events').length;
+  expect(await count(db, `SELECT count(*) n FROM readings`)).toBe(readings);
+  expect(await count(db, `SELECT count(*) n FROM events`)).toBe(events);
+  expect(await metricValue(rig.registry, 'onegrid_mqtt_messages_stored_total')).toBe(GOOD);
+  expect(await metricValue(rig.registry, 'onegrid_mqtt_messages_in_total')).toBe(BAD + GOOD);
+  expect(rig.ingest.queueDepth).toBe(0);
 
-    // The reject log has the reasons, and its retention bound holds.
-    await rig.ingest.flushRejects();
-    const n = await count(db, `SELECT count(*) n FROM ingest_rejects`);
-    expect(n).toBeGreaterThan(0);
-    expect(n).toBeLessThanOrEqual(10_000 + 1000);
-    const reasons = await db.query<{ reason: string }>(`SELECT DISTINCT reason FROM ingest_rejects`);
-    expect(reasons.rows.map((r) => r.reason).sort()).toEqual(
-      expect.arrayContaining(['acl', 'bad_coordinates', 'bad_json', 'schema', 'unknown_topic']),
-    );
-    await Promise.all(clients.map((c) => c.endAsync()));
-  },
-  180_000,
-);
+  // The reject log has the reasons, and its retention bound holds.
+  await rig.ingest.flushRejects();
+  const n = await count(db, `SELECT count(*) n FROM ingest_rejects`);
+  expect(n).toBeGreaterThan(0);
+  expect(n).toBeLessThanOrEqual(10_000 + 1000);
+  const reasons = await db.query<{ reason: string }>(`SELECT DISTINCT reason FROM ingest_rejects`);
+  expect(reasons.rows.map((r) => r.reason).sort()).toEqual(
+    expect.arrayContaining(['acl', 'bad_coordinates', 'bad_json', 'schema', 'unknown_topic']),
+  );
+  await Promise.all(clients.map((c) => c.endAsync()));
+}, 180_000);

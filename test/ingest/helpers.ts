@@ -92,7 +92,12 @@ export async function startRig(db: Db, extra: Partial<IngestDeps> = {}): Promise
   };
 }
 
-export async function connect(url: string, id: string, secret = SECRETS[id], extra: IClientOptions = {}): Promise<MqttClient> {
+export async function connect(
+  url: string,
+  id: string,
+  secret = SECRETS[id],
+  extra: IClientOptions = {},
+): Promise<MqttClient> {
   const c = mqtt.connect(url, {
     clientId: `${id}-${Math.random().toString(36).slice(2, 8)}`,
     username: id,
@@ -123,7 +128,8 @@ export async function metricValue(registry: Registry, name: string, labels?: Rec
   let sum = 0;
   for (const x of v.values) {
     if ('metricName' in x && x.metricName && x.metricName !== name) continue;
-    if (labels && !Object.entries(labels).every(([k, val]) => (x.labels as Record<string, unknown>)[k] === val)) continue;
+    if (labels && !Object.entries(labels).every(([k, val]) => (x.labels as Record<string, unknown>)[k] === val))
+      continue;
     sum += x.value;
   }
   return sum;

@@ -6,7 +6,17 @@
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Db } from '../../ingest/store/db.ts';
-import { SECRETS, count, faultyDb, metricValue, runPublisher, seededPglite, startRig, waitFor, type Rig } from './helpers.ts';
+import {
+  SECRETS,
+  count,
+  faultyDb,
+  metricValue,
+  runPublisher,
+  seededPglite,
+  startRig,
+  waitFor,
+  type Rig,
+} from './helpers.ts';
 
 const OUTAGE_MS = Number(process.env.OUTAGE_MS ?? 30_000);
 const RATE = 2000; // messages per second, all publishers together
@@ -24,7 +34,6 @@ afterAll(async () => {
   await rig?.close();
   await base?.close();
 });
-
 
 it(
   `survives the database unreachable for ${OUTAGE_MS / 1000} s under load: bounded queue and memory, nothing lost`,

@@ -120,7 +120,8 @@ export async function publish(cfg: PublisherConfig): Promise<{
           inflight[k]++;
           send(k, nextSeq++, () => {
             inflight[k]--;
-            if (nextSeq >= end && acked + (published - acked) === published && inflight.every((x) => x === 0)) resolve();
+            if (nextSeq >= end && acked + (published - acked) === published && inflight.every((x) => x === 0))
+              resolve();
           });
           ci = (ci + 1) % clients.length;
         }

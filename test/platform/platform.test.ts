@@ -8,7 +8,11 @@ import { startPlatformProcess, type PlatformHandle } from '../harness/platform.t
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const cli = (args: string[], env: Record<string, string>) =>
-  spawnSync(process.execPath, ['bin/onegrid.js', ...args], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+  spawnSync(process.execPath, ['bin/onegrid.js', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
 
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -27,8 +31,12 @@ describe('one process: npm start', () => {
     const streets = await (await fetch(`${p.url}/api/grids?level=2`, { headers: auth })).json();
     expect(streets.type).toBe('FeatureCollection');
     expect(streets.features).toHaveLength(10);
-    expect(Object.keys(streets.features[0].properties)).toEqual(expect.arrayContaining(['code', 'level', 'name', 'parent', 'kind']));
-    const base = await (await fetch(`${p.url}/api/grids?level=4&parent=${streets.features[0].properties.code}001`, { headers: auth })).json();
+    expect(Object.keys(streets.features[0].properties)).toEqual(
+      expect.arrayContaining(['code', 'level', 'name', 'parent', 'kind']),
+    );
+    const base = await (
+      await fetch(`${p.url}/api/grids?level=4&parent=${streets.features[0].properties.code}001`, { headers: auth })
+    ).json();
     expect(base.features.length).toBeGreaterThan(0);
     // Join a point inside a base grid: its centroid-ish first vertex nudged inwards is enough with the sample.
     const join = await (await fetch(`${p.url}/api/grids/join?lng=117.15&lat=39.17`, { headers: auth })).json();
@@ -71,7 +79,10 @@ describe('the CLI', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'onegrid-cli-'));
     dirs.push(dataDir);
     const env = { DATA_DIR: dataDir, ADMIN_PASSWORD: 'cli-admin-pw', LOG_LEVEL: 'silent' };
-    const dev = cli(['device', 'add', '--id', 'smk-9001', '--kind', 'smoke', '--lng', '117.15', '--lat', '39.17', '--json'], env);
+    const dev = cli(
+      ['device', 'add', '--id', 'smk-9001', '--kind', 'smoke', '--lng', '117.15', '--lat', '39.17', '--json'],
+      env,
+    );
     expect(dev.status, dev.stderr).toBe(0);
     const d = JSON.parse(dev.stdout);
     expect(d).toMatchObject({ id: 'smk-9001', kind: 'smoke', location: [117.15, 39.17] });
@@ -81,7 +92,22 @@ describe('the CLI', () => {
     expect(dup.stderr).toMatch(/already exists/);
     const badKind = cli(['device', 'add', '--id', 'x1', '--kind', 'toaster', '--lng', '1', '--lat', '1'], env);
     expect(badKind.stderr).toMatch(/kind must be one of/);
-    const user = cli(['user', 'add', '--username', 'wang.li', '--role', 'commander', '--scope', '120106001', '--level', 'street', '--json'], env);
+    const user = cli(
+      [
+        'user',
+        'add',
+        '--username',
+        'wang.li',
+        '--role',
+        'commander',
+        '--scope',
+        '120106001',
+        '--level',
+        'street',
+        '--json',
+      ],
+      env,
+    );
     expect(user.status, user.stderr).toBe(0);
     expect(JSON.parse(user.stdout)).toMatchObject({ username: 'wang.li', role: 'commander' });
     expect(JSON.parse(user.stdout).password).toMatch(/.{12,}/);
@@ -112,6 +138,9 @@ describe('the CLI', () => {
     expect(bad.stderr).toContain(base[0].properties.code);
     const ok = cli(['grids', 'import', path.join(dataDir, 'g.zip'), '--publish', '--json'], env);
     expect(ok.status, ok.stderr).toBe(0);
-    expect(JSON.parse(ok.stdout)).toMatchObject({ features: 1126, published: { from: 1, codesMapped: 992, devicesRejoined: 2810 } });
+    expect(JSON.parse(ok.stdout)).toMatchObject({
+      features: 1126,
+      published: { from: 1, codesMapped: 992, devicesRejoined: 2810 },
+    });
   });
 });

@@ -43,7 +43,13 @@ describe('video on the platform', () => {
     const r = await fetch(`${p.url}/api/devices`, {
       method: 'POST',
       headers: auth,
-      body: JSON.stringify({ id: 'cam-test-1', kind: 'camera', source: 'skynet', location: [117.15, 39.17], rtsp: rtsp.url('h264-360').replace('rtsp://', 'rtsp://viewer:secret@') }),
+      body: JSON.stringify({
+        id: 'cam-test-1',
+        kind: 'camera',
+        source: 'skynet',
+        location: [117.15, 39.17],
+        rtsp: rtsp.url('h264-360').replace('rtsp://', 'rtsp://viewer:secret@'),
+      }),
     });
     expect(r.status).toBe(201);
     const created = await r.json();
@@ -57,7 +63,9 @@ describe('video on the platform', () => {
     const first = ok.messages.find((m) => Buffer.isBuffer(m)) as Buffer;
     expect(first.subarray(4, 8).toString()).toBe('ftyp');
 
-    const snap = await fetch(`${p.url}/api/cameras/cam-test-1/snapshot`, { headers: { authorization: `Bearer ${token}` } });
+    const snap = await fetch(`${p.url}/api/cameras/cam-test-1/snapshot`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(snap.status).toBe(200);
     expect(snap.headers.get('content-type')).toBe('image/jpeg');
     const jpeg = Buffer.from(await snap.arrayBuffer());

@@ -228,7 +228,14 @@ class I18n {
   time = (t: number | string | null | undefined) =>
     t === null || t === undefined || t === ''
       ? '—'
-      : new Date(t).toLocaleString(this.locale(), { hour12: false, month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+      : new Date(t).toLocaleString(this.locale(), {
+          hour12: false,
+          month: '2-digit',
+          day: '2-digit',
+          hour: '2-digit',
+          minute: '2-digit',
+          second: '2-digit',
+        });
   toggle = () => {
     this.lang = this.lang === 'zh' ? 'en' : 'zh';
     if (typeof localStorage !== 'undefined') localStorage.setItem('og.lang', this.lang);

@@ -2,8 +2,7 @@
 import type { ApiErrorBody } from './types.ts';
 
 export type Result<T> =
-  | { ok: true; status: number; data: T }
-  | { ok: false; status: number; code: string; message: string; data?: unknown };
+  { ok: true; status: number; data: T } | { ok: false; status: number; code: string; message: string; data?: unknown };
 
 export async function getJson<T>(url: string, init: RequestInit = {}): Promise<Result<T>> {
   try {
@@ -17,7 +16,13 @@ export async function getJson<T>(url: string, init: RequestInit = {}): Promise<R
     }
     if (r.ok) return { ok: true, status: r.status, data: body as T };
     const e = (body as ApiErrorBody | null)?.error;
-    return { ok: false, status: r.status, code: e?.code ?? `http_${r.status}`, message: e?.message ?? r.statusText, data: body };
+    return {
+      ok: false,
+      status: r.status,
+      code: e?.code ?? `http_${r.status}`,
+      message: e?.message ?? r.statusText,
+      data: body,
+    };
   } catch (e) {
     if ((e as Error).name === 'AbortError') return { ok: false, status: 0, code: 'aborted', message: 'aborted' };
     return { ok: false, status: 0, code: 'network', message: (e as Error).message };

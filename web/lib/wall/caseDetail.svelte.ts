@@ -3,6 +3,7 @@
  * with the verified mark, and the base grid it lies in. Acting sends the version the user saw; a 409
  * (someone else acted first) refetches and says what changed. Stale loads are cancelled.
  */
+/* eslint-disable svelte/prefer-svelte-reactivity -- Dates here are formatted once, never mutated */
 import { getJson, postJson } from './api.ts';
 import type { Case, GridFC, TrailEntry } from './types.ts';
 import type { Polygon, MultiPolygon } from 'geojson';
@@ -26,8 +27,16 @@ export function caseChanges(a: Case, b: Case): Change[] {
   cmp('state', a.state, b.state);
   cmp('level', a.level, b.level);
   cmp('priority', a.priority, b.priority);
-  cmp('assignee', a.assignee ? `${a.assignee.kind}:${a.assignee.id}` : null, b.assignee ? `${b.assignee.kind}:${b.assignee.id}` : null);
-  cmp('deadline', a.deadline ? new Date(a.deadline).toISOString() : null, b.deadline ? new Date(b.deadline).toISOString() : null);
+  cmp(
+    'assignee',
+    a.assignee ? `${a.assignee.kind}:${a.assignee.id}` : null,
+    b.assignee ? `${b.assignee.kind}:${b.assignee.id}` : null,
+  );
+  cmp(
+    'deadline',
+    a.deadline ? new Date(a.deadline).toISOString() : null,
+    b.deadline ? new Date(b.deadline).toISOString() : null,
+  );
   cmp('whistles', a.whistles?.length ?? 0, b.whistles?.length ?? 0);
   cmp('overdue', a.overdue, b.overdue);
   cmp('version', a.version, b.version);
@@ -51,7 +60,9 @@ export class CaseDetail {
     this.error = '';
     const [c, t] = await Promise.all([
       getJson<CaseWithActions>(`/api/cases/${encodeURIComponent(id)}`, { signal: ac.signal }),
-      getJson<{ entries: TrailEntry[]; verified: boolean }>(`/api/cases/${encodeURIComponent(id)}/trail`, { signal: ac.signal }),
+      getJson<{ entries: TrailEntry[]; verified: boolean }>(`/api/cases/${encodeURIComponent(id)}/trail`, {
+        signal: ac.signal,
+      }),
     ]);
     if (ac.signal.aborted) return;
     if (!c.ok) {
@@ -71,7 +82,8 @@ export class CaseDetail {
     const code = c.data.grid?.grid;
     if (community && code) {
       const g = await getJson<GridFC>(`/api/grids?level=4&parent=${community}`, { signal: ac.signal });
-      if (!ac.signal.aborted && g.ok) this.gridGeometry = g.data.features.find((f) => f.properties.code === code)?.geometry ?? null;
+      if (!ac.signal.aborted && g.ok)
+        this.gridGeometry = g.data.features.find((f) => f.properties.code === code)?.geometry ?? null;
     } else this.gridGeometry = null;
   }
 

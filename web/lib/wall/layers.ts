@@ -46,7 +46,12 @@ const HEAT_RANGE: [number, number, number][] = [
   [255, 140, 60],
   [255, 60, 60],
 ];
-const MATERIAL = { ambient: 0.55, diffuse: 0.6, shininess: 24, specularColor: [60, 80, 110] as [number, number, number] };
+const MATERIAL = {
+  ambient: 0.55,
+  diffuse: 0.6,
+  shininess: 24,
+  specularColor: [60, 80, 110] as [number, number, number],
+};
 const ON_TOP = { depthCompare: 'always' } as const;
 const FONT_SETTINGS = { sdf: true, fontSize: 64, buffer: 6 };
 const FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microsoft YaHei", sans-serif';
@@ -149,7 +154,11 @@ export class WallLayers {
     this.levels = levels;
     const [, streets, communities, base] = levels;
     this.cells = (base?.features ?? []).map((f) => ({ code: f.properties.code, polygon: outerRing(f) }));
-    const label = (f: GridFeature): Label => ({ code: f.properties.code, text: f.properties.name, position: centroid(f) });
+    const label = (f: GridFeature): Label => ({
+      code: f.properties.code,
+      text: f.properties.name,
+      position: centroid(f),
+    });
     this.streetLabels = (streets?.features ?? []).map(label);
     this.communityLabels = (communities?.features ?? []).map(label);
     this.gridLabels = (base?.features ?? []).map(label);
@@ -341,9 +350,7 @@ export class WallLayers {
         ),
       );
     if (focusLevel >= 3)
-      layers.push(
-        text('labels-grid', this.filtered('g', this.gridLabels, focus.slice(0, 12)), 15, GRID_TEXT, 600),
-      );
+      layers.push(text('labels-grid', this.filtered('g', this.gridLabels, focus.slice(0, 12)), 15, GRID_TEXT, 600));
     return layers;
   }
 }

@@ -6,6 +6,7 @@
  * collection is bumped once per batch. The map's deck.gl layers use those numbers as `updateTriggers`, the
  * panels read the derived summaries recomputed once per batch — never per message.
  */
+/* eslint-disable svelte/prefer-svelte-reactivity -- plain collections on purpose: one $state version number per collection is the reactive signal, bumped once per batch */
 import { getJson } from './api.ts';
 import type { Case, Device, GridFC, GridFeature, HeatPoint, LiveMsg, PatrolTracks, Stats } from './types.ts';
 

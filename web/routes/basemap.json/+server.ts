@@ -13,5 +13,7 @@ export const GET = api(async (event) => {
   } catch {
     fail('not_found', 'no basemap.json in DATA_DIR: the wall uses its offline style');
   }
-  return new Response(text, { headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'private, max-age=300' } });
+  return new Response(text, {
+    headers: { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'private, max-age=300' },
+  });
 });

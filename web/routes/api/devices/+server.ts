@@ -29,7 +29,8 @@ export const POST = api(async (event) => {
   const { device, secret } = await registerDevice(s.db, s.grids, await readJson(event));
   s.ingest.invalidate(device.id);
   // A new camera joins the linked-camera index at once (cases raised nearby link it).
-  if (device.kind === 'camera') await (s.ext.cases as { refreshCameras?: () => Promise<unknown> } | undefined)?.refreshCameras?.();
+  if (device.kind === 'camera')
+    await (s.ext.cases as { refreshCameras?: () => Promise<unknown> } | undefined)?.refreshCameras?.();
   const { rtsp, ...rest } = device;
   return json({ ...rest, hasVideo: !!rtsp, secret }, { status: 201 });
 });

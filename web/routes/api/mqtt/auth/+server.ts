@@ -11,7 +11,8 @@ export const POST = api(async (event) => {
   const s = getServices();
   // Only in external-broker mode: the embedded broker authenticates in process, and an open credential
   // oracle is not something to offer without a reason. Put it behind the internal network (compose).
-  if (!s.config.mqttUrl) fail('not_found', 'MQTT HTTP authentication is served in external-broker mode (MQTT_URL) only');
+  if (!s.config.mqttUrl)
+    fail('not_found', 'MQTT HTTP authentication is served in external-broker mode (MQTT_URL) only');
   const body = (await readJson(event, 16 * 1024)) as { username?: unknown; password?: unknown };
   if (typeof body?.username !== 'string' || typeof body?.password !== 'string') return json({ result: 'deny' });
   const p = await s.ingest.checkCredentials(body.username, body.password);

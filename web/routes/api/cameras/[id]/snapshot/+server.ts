@@ -8,7 +8,8 @@ export const GET = api(async (event) => {
   const s = getServices();
   const d = await getDevice(s.db, event.params.id ?? '');
   const scope = scopeOf(u);
-  if (!d || d.kind !== 'camera' || (scope && !(d.grid ?? '').startsWith(scope))) fail('not_found', `no camera ${event.params.id}`);
+  if (!d || d.kind !== 'camera' || (scope && !(d.grid ?? '').startsWith(scope)))
+    fail('not_found', `no camera ${event.params.id}`);
   const jpeg = await s.video.snapshot(d.id);
   return new Response(new Uint8Array(jpeg), { headers: { 'content-type': 'image/jpeg', 'cache-control': 'no-store' } });
 });
