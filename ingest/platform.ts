@@ -130,7 +130,15 @@ export async function startPlatform(
     registry,
     onEvents: (rows) => rules.onEvents(rows),
     onReadings: (rows) => rules.onReadings(rows),
-    onDeviceStatus: (id, online, at) => rules.onDeviceStatus(id, online, at),
+    onDeviceStatus: (id, online, at) => {
+      rules.onDeviceStatus(id, online, at);
+      // The wall shows devices going on- and offline as it happens (addressed to the device's grid).
+      getDevice(db, id)
+        .then((d) => {
+          if (d) live.publish({ type: 'device', id, online, lastSeen: at.toISOString() }, { grid: d.grid ?? '' });
+        })
+        .catch((e) => log.warn({ err: e, device: id }, 'device status not published'));
+    },
   });
   registerServices(services);
 

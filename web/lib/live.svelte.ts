@@ -137,7 +137,7 @@ export class Live<M extends { type: string; seq?: number }> {
   private schedule(): void {
     if (this.frame) return;
     // rAF: at most one batch per painted frame. A hidden tab (or a GPU that cannot keep up) gets no frames
-    // for a while; a 250 ms timeout keeps the queue moving, so news is never held longer than that.
+    // for a while; a 100 ms timeout keeps the queue moving, so news is never held longer than that.
     const flush = () => {
       this.frame = 0;
       clearTimeout(fallback);
@@ -146,7 +146,7 @@ export class Live<M extends { type: string; seq?: number }> {
     const fallback = setTimeout(() => {
       if (this.frame) cancelAnimationFrame(this.frame);
       flush();
-    }, 250);
+    }, 100);
     this.frame = requestAnimationFrame(flush);
   }
 

@@ -339,7 +339,8 @@ export class WallLayers {
       });
     layers.push(text('labels-street', this.streetLabels, focusLevel >= 2 ? 18 : 22, STREET_TEXT, 700));
     // Community names only when there is room for them: zoomed in, or focused on a street or below.
-    if (ctx.zoom >= 13.6 || focusLevel >= 2)
+    // (On a 4K wall the same framing is one zoom level deeper: compare at 1920-wide terms.)
+    if (ctx.zoom - Math.log2(s) >= 13.6 || focusLevel >= 2)
       layers.push(
         text(
           'labels-community',
