@@ -301,11 +301,31 @@ describe('the wall (Chromium)', { timeout: 120_000 }, () => {
   });
 
   it('draws the devices page with a reading chart', async () => {
+    // A device of our own with readings already stored (a simulated one may not have reported yet).
+    const id = `e2e-heat-${Date.now()}`;
+    const reg = await api<{ secret: string }>('/api/devices', {
+      method: 'POST',
+      body: JSON.stringify({ id, kind: 'heat', name: 'e2e 感温', location: [117.15, 39.17] }),
+    });
+    expect(reg.status).toBe(201);
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${platform.mqttPort}`, {
+      clientId: id,
+      username: id,
+      password: reg.body.secret,
+    });
+    const now = Date.now();
+    for (let i = 0; i < 5; i++)
+      await client.publishAsync(
+        `dev/${id}/telemetry`,
+        JSON.stringify({ ts: now - (5 - i) * 600_000, seq: i + 1, metrics: { temp_c: 20 + i } }),
+        { qos: 1 },
+      );
+    await client.endAsync();
     const page = await admin.newPage();
     await page.goto(platform.url + '/devices');
     await page.waitForSelector('[data-testid=devices-table] tbody tr');
-    await page.selectOption('select >> nth=0', 'smoke');
-    await page.click('[data-testid=devices-table] button:text-is("smk-0001")', { force: true });
+    await page.selectOption('select >> nth=0', 'heat');
+    await page.click(`[data-testid=devices-table] button:text-is("${id}")`, { force: true });
     await page.waitForSelector('[data-testid=reading-chart] canvas', { timeout: 10_000 });
     await page.screenshot({ path: artifactPath('devices-1920x1080.png') });
     await page.close();
