@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { writeFileSync } from 'node:fs';
 import type { Config } from '../config.ts';
 import type { Db } from '../store/db.ts';
-import { createGridVersion, gridsOfVersion, insertGrids, publishedVersion } from '../store/grids.ts';
+import { createGridVersion, gridFeature, gridsOfVersion, insertGrids, publishedVersion } from '../store/grids.ts';
 import { exportGrids, importGrids, GRID_FORMATS, type GridFormat } from './io.ts';
 import { publishVersion } from './publish.ts';
 import type { Datum } from '../../core/index.ts';
@@ -91,21 +91,7 @@ export async function gridsCommand(verb: 'import' | 'export', args: string[], ct
     const v = await publishedVersion(db);
     if (v === null) throw new Error('no published grid version');
     const rows = await gridsOfVersion(db, v, { level });
-    return exportGrids(
-      rows.map((r) => ({
-        type: 'Feature' as const,
-        geometry: r.geometry,
-        properties: {
-          code: r.code,
-          level: r.level,
-          name: r.name,
-          parent: r.parent,
-          kind: r.kind,
-          households: r.households,
-        },
-      })),
-      format,
-    );
+    return exportGrids(rows.map(gridFeature), format);
   });
   if (values.out) {
     writeFileSync(values.out, data);

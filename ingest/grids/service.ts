@@ -5,7 +5,7 @@
 import type { FeatureCollection, Polygon, MultiPolygon } from 'geojson';
 import { GridJoiner, buildGridIndex, type GridCodes } from '../../core/index.ts';
 import type { Queryable } from '../store/db.ts';
-import { gridsOfVersion, publishedVersion, type GridRow } from '../store/grids.ts';
+import { gridFeature, gridsOfVersion, publishedVersion, type GridRow } from '../store/grids.ts';
 
 export interface GridProps {
   code: string;
@@ -77,18 +77,7 @@ export class GridService {
               // A scoped user sees its own subtree and the ancestors that frame it.
               (scope === null || r.code.startsWith(scope) || scope.startsWith(r.code)),
           )
-          .map((r) => ({
-            type: 'Feature',
-            geometry: r.geometry,
-            properties: {
-              code: r.code,
-              level: r.level,
-              name: r.name,
-              parent: r.parent,
-              kind: r.kind,
-              households: r.households,
-            },
-          })),
+          .map(gridFeature),
       };
       s = JSON.stringify(fc);
       if (this.cache.size > 256) this.cache.clear();

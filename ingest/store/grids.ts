@@ -13,6 +13,22 @@ export interface GridRow {
   geometry: Polygon | MultiPolygon;
 }
 
+/** A stored grid as a GeoJSON Feature with the properties of CONTRACT.md `/api/grids` (and exports). */
+export function gridFeature(r: GridRow) {
+  return {
+    type: 'Feature' as const,
+    geometry: r.geometry,
+    properties: {
+      code: r.code,
+      level: r.level,
+      name: r.name,
+      parent: r.parent,
+      kind: r.kind,
+      households: r.households,
+    },
+  };
+}
+
 export interface GridInput extends Omit<GridRow, 'props' | 'households'> {
   households?: number | null;
   props?: Record<string, unknown>;
