@@ -337,14 +337,14 @@ describe('the wall (Chromium)', { timeout: 120_000 }, () => {
     } finally {
       if (!wall.isClosed()) await wall.close(); // one WebGL page at a time: a software renderer is shared
     }
-  });
+  }, 200_000);
   async function bigAndOut() {
     await wall.setViewportSize({ width: 3840, height: 2160 });
     // The map refits the district after a resize; a software renderer needs a while for 4× the pixels.
     await expect
       .poll(async () => (await canvasStats(wall)).blue, { timeout: 45_000, interval: 1000 })
       .toBeGreaterThan(0.1);
-    await wall.screenshot({ path: artifactPath('wall-3840x2160.png') });
+    await wall.screenshot({ path: artifactPath('wall-3840x2160.png'), timeout: 90_000 }); // 4K through software WebGL: slow on a loaded machine
     await wall.setViewportSize({ width: 1920, height: 1080 });
     await wall.click('text=退出', { force: true });
     await wall.waitForURL(/\/login$/);

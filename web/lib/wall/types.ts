@@ -41,19 +41,8 @@ export interface Stats extends Indicator {
   devices?: { online: number; total: number; onlineRatio: number | null };
 }
 
-/** GET /api/patrols (SIMULATED). */
-export interface PatrolTrip {
-  worker: string;
-  grid: string;
-  gridName: string;
-  path: [number, number][];
-  timestamps: number[];
-}
-export interface PatrolTracks {
-  simulated: true;
-  t0: number;
-  trips: PatrolTrip[];
-}
+/** GET /api/patrols (SIMULATED): the server's own types (type-only: nothing of ingest is bundled). */
+export type { PatrolTrip, PatrolTracks } from '../../../ingest/demo/patrols.ts';
 
 /** A heat point: [lng, lat, weight]. */
 export type HeatPoint = [number, number, number];
