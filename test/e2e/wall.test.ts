@@ -300,6 +300,29 @@ describe('the wall (Chromium)', { timeout: 120_000 }, () => {
     expect(bad.map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`)).toEqual([]);
   });
 
+  it('renders at 3840×2160 and signs out', async () => {
+    try {
+      await bigAndOut();
+    } finally {
+      if (!wall.isClosed()) await wall.close(); // one WebGL page at a time: a software renderer is shared
+    }
+  }, 200_000);
+  async function bigAndOut() {
+    await wall.setViewportSize({ width: 3840, height: 2160 });
+    // The map refits the district after a resize; a software renderer needs a while for 4× the pixels.
+    await expect
+      .poll(async () => (await canvasStats(wall)).blue, { timeout: 45_000, interval: 1000 })
+      .toBeGreaterThan(0.1);
+    await wall.screenshot({ path: artifactPath('wall-3840x2160.png'), timeout: 90_000 }); // 4K through software WebGL: slow on a loaded machine
+    await wall.setViewportSize({ width: 1920, height: 1080 });
+    await wall.click('text=退出', { force: true });
+    await wall.waitForURL(/\/login$/);
+    const r = await wall.evaluate(async () => (await fetch('/api/me')).status);
+    expect(r).toBe(401);
+  }
+
+  // After the 4K test has closed the wall: a 2D page shares the renderer (and its main thread) with a
+  // WebGL page drawing through software, and a screenshot waits for a frame from it.
   it('draws the devices page with a reading chart', async () => {
     // A device of our own with readings already stored (a simulated one may not have reported yet).
     const id = `e2e-heat-${Date.now()}`;
@@ -321,36 +344,22 @@ describe('the wall (Chromium)', { timeout: 120_000 }, () => {
         { qos: 1 },
       );
     await client.endAsync();
-    const page = await admin.newPage();
+    // The 4K test signed the admin context out: a context of its own, signed in at the form.
+    const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+    const page = await ctx.newPage();
     await page.goto(platform.url + '/devices');
+    await page.waitForURL(/\/login\?next=%2Fdevices$/); // signed out: to the form, and back after it
+    await page.fill('input[name=username]', 'admin');
+    await page.fill('input[name=password]', ADMIN_PASSWORD);
+    await page.click('button[type=submit]');
+    await page.waitForURL(platform.url + '/devices');
     await page.waitForSelector('[data-testid=devices-table] tbody tr');
     await page.selectOption('select >> nth=0', 'heat');
     await page.click(`[data-testid=devices-table] button:text-is("${id}")`, { force: true });
     await page.waitForSelector('[data-testid=reading-chart] canvas', { timeout: 40_000 });
-    await page.screenshot({ path: artifactPath('devices-1920x1080.png') });
-    await page.close();
+    await page.screenshot({ path: artifactPath('devices-1920x1080.png'), timeout: 60_000 });
+    await ctx.close();
   });
-
-  it('renders at 3840×2160 and signs out', async () => {
-    try {
-      await bigAndOut();
-    } finally {
-      if (!wall.isClosed()) await wall.close(); // one WebGL page at a time: a software renderer is shared
-    }
-  }, 200_000);
-  async function bigAndOut() {
-    await wall.setViewportSize({ width: 3840, height: 2160 });
-    // The map refits the district after a resize; a software renderer needs a while for 4× the pixels.
-    await expect
-      .poll(async () => (await canvasStats(wall)).blue, { timeout: 45_000, interval: 1000 })
-      .toBeGreaterThan(0.1);
-    await wall.screenshot({ path: artifactPath('wall-3840x2160.png'), timeout: 90_000 }); // 4K through software WebGL: slow on a loaded machine
-    await wall.setViewportSize({ width: 1920, height: 1080 });
-    await wall.click('text=退出', { force: true });
-    await wall.waitForURL(/\/login$/);
-    const r = await wall.evaluate(async () => (await fetch('/api/me')).status);
-    expect(r).toBe(401);
-  }
 
   it('shows a street commander only their street', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 } });

@@ -63,6 +63,62 @@ const FONT = '"Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "Microso
  */
 const WARMUP = [{ id: '', location: [0, 0], priority: 4 }] as unknown as Case[];
 
+/**
+ * Lite rendering draws every outline with maplibre's own line layers instead of deck.gl PathLayers: a
+ * PathLayer's vertex shader (joins, widths) runs per vertex of every edge, which costs a software renderer
+ * hundreds of milliseconds a frame for the 992 grids and the street and community borders, while maplibre
+ * tessellates lines once, in a worker, and draws them with a trivial shader. (With a GPU either is cheap;
+ * the full picture keeps deck's boundaries, which stay on top of the extruded grids.)
+ *
+ * Two sources: the base grids' outlines (below the street and community borders), and the borders of
+ * levels 1–3 with a `level` property. Deck's base-grid fill is placed below both (`beforeId`).
+ */
+export const LITE_LINES = { grids: 'lite-grid-lines', borders: 'lite-borders' } as const;
+
+type FC = { type: 'FeatureCollection'; features: { type: 'Feature'; geometry: unknown; properties: object }[] };
+
+/** The two sources' data from the grid levels (1 district … 4 base grid). */
+export function liteLineData(levels: GridFC[]): { grids: FC; borders: FC } {
+  const strip = (f: GridFeature, level: number) => ({
+    type: 'Feature' as const,
+    geometry: f.geometry,
+    properties: { code: f.properties.code, level },
+  });
+  return {
+    grids: { type: 'FeatureCollection', features: (levels[3]?.features ?? []).map((f) => strip(f, 4)) },
+    borders: {
+      type: 'FeatureCollection',
+      features: levels.slice(0, 3).flatMap((fc, i) => fc.features.map((f) => strip(f, i + 1))),
+    },
+  };
+}
+
+/** Paint for the two line layers: grid outlines brighter inside the focus; borders by level, as deck's. */
+export function liteLinePaint(
+  focus: string,
+  scale: number,
+): { grids: Record<string, unknown>; borders: Record<string, unknown> } {
+  return {
+    grids: {
+      'line-color': 'rgb(53, 196, 255)',
+      'line-width': 1,
+      'line-opacity': ['case', ['==', ['slice', ['get', 'code'], 0, focus.length], focus], 0.45, 0.12],
+    },
+    borders: {
+      'line-color': [
+        'match',
+        ['get', 'level'],
+        1,
+        'rgb(53, 196, 255)',
+        2,
+        'rgba(255, 197, 61, 0.92)',
+        'rgba(150, 210, 255, 0.67)',
+      ],
+      'line-width': ['match', ['get', 'level'], 1, 4 * scale, 2, 2.6 * scale, 1.2 * scale],
+    },
+  };
+}
+
 export interface GridCell {
   code: string;
   polygon: number[][];
@@ -204,10 +260,10 @@ export class WallLayers {
         getPolygon: (d) => d.polygon,
         extruded: !ctx.lite,
         wireframe: !ctx.lite,
-        stroked: ctx.lite,
-        lineWidthUnits: 'pixels',
-        getLineWidth: 1,
+        // Flat (lite) grids get their outlines from maplibre line layers above them (LITE_LINES).
+        stroked: false,
         filled: true,
+        ...(ctx.lite ? { beforeId: LITE_LINES.grids } : {}),
         elevationScale: 1,
         getElevation: (d) => {
           if (!inFocus(d.code)) return 0;
@@ -222,7 +278,6 @@ export class WallLayers {
           if (l && l.open > 0) return [30 + Math.min(5, l.open) * 12, 150 + Math.min(5, l.open) * 14, 255, 210 * a];
           return [22, 64, 120, 150 * a];
         },
-        getLineColor: (d) => (inFocus(d.code) ? [53, 196, 255, 110] : [53, 196, 255, 30]),
         material: MATERIAL,
         pickable: true,
         autoHighlight: true,
@@ -230,23 +285,23 @@ export class WallLayers {
         updateTriggers: {
           getElevation: [w.caseVersion, focus],
           getFillColor: [w.caseVersion, focus],
-          getLineColor: [focus],
         },
       }),
     );
 
-    layers.push(
-      new PathLayer<{ level: number; path: number[][] }>({
-        id: 'boundaries',
-        data: this.lines,
-        getPath: (d) => d.path as [number, number][],
-        getColor: (d) =>
-          d.level === 1 ? [53, 196, 255, 255] : d.level === 2 ? [255, 197, 61, 235] : [150, 210, 255, 170],
-        getWidth: (d) => (d.level === 1 ? 4 : d.level === 2 ? 2.6 : 1.2) * s,
-        widthUnits: 'pixels',
-        parameters: ON_TOP,
-      }),
-    );
+    if (!ctx.lite)
+      layers.push(
+        new PathLayer<{ level: number; path: number[][] }>({
+          id: 'boundaries',
+          data: this.lines,
+          getPath: (d) => d.path as [number, number][],
+          getColor: (d) =>
+            d.level === 1 ? [53, 196, 255, 255] : d.level === 2 ? [255, 197, 61, 235] : [150, 210, 255, 170],
+          getWidth: (d) => (d.level === 1 ? 4 : d.level === 2 ? 2.6 : 1.2) * s,
+          widthUnits: 'pixels',
+          parameters: ON_TOP,
+        }),
+      );
 
     if (ctx.toggles.patrols && w.patrols?.trips.length)
       layers.push(
