@@ -13,7 +13,12 @@ export type LiveStatus = 'connecting' | 'open' | 'closed';
 export interface LiveOptions<M extends { type: string; seq?: number }> {
   /** Path of the socket (default `/live`). */
   path?: string;
-  onbatch: (batch: M[]) => void;
+  /**
+   * One frame's messages. `frameTime` is the animation frame's timestamp when the batch is delivered inside
+   * a frame's callbacks (a listener may then draw at once, in the same frame), or null when delivered by
+   * the fallback timer (draw on the next frame).
+   */
+  onbatch: (batch: M[], frameTime: number | null) => void;
   /** Refetch everything: after a gap the hub can no longer fill. */
   onresync: () => void;
   /** Largest queue between frames before it is dropped for a resync (default 20 000). */
@@ -138,19 +143,19 @@ export class Live<M extends { type: string; seq?: number }> {
     if (this.frame) return;
     // rAF: at most one batch per painted frame. A hidden tab (or a GPU that cannot keep up) gets no frames
     // for a while; a 100 ms timeout keeps the queue moving, so news is never held longer than that.
-    const flush = () => {
+    const flush = (frameTime: number | null) => {
       this.frame = 0;
       clearTimeout(fallback);
-      this.flush();
+      this.flush(frameTime);
     };
     const fallback = setTimeout(() => {
       if (this.frame) cancelAnimationFrame(this.frame);
-      flush();
+      flush(null);
     }, 100);
     this.frame = requestAnimationFrame(flush);
   }
 
-  private flush(): void {
+  private flush(frameTime: number | null): void {
     if (this.needResync) {
       this.needResync = false;
       this.queue = [];
@@ -160,6 +165,6 @@ export class Live<M extends { type: string; seq?: number }> {
     if (!this.queue.length) return;
     const batch = this.queue;
     this.queue = [];
-    this.opts.onbatch(batch);
+    this.opts.onbatch(batch, frameTime);
   }
 }

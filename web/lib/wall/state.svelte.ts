@@ -103,6 +103,20 @@ export class WallState {
   heat = $state.raw<HeatPoint[]>([]);
   patrols = $state.raw<PatrolTracks | null>(null);
 
+  /**
+   * Told after each change of what the map draws (a live batch, a reload), with the animation frame's
+   * timestamp when the change happened inside a frame's callbacks (null otherwise): the map builds its
+   * layers at once instead of on its next tick, and may draw in the same frame.
+   */
+  private readonly listeners = new Set<(frameTime: number | null) => void>();
+  onChange(fn: (frameTime: number | null) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+  private changed(frameTime: number | null = null): void {
+    for (const fn of this.listeners) fn(frameTime);
+  }
+
   /** Last time a live device message arrived (ms); the devices poll stands down while they flow. */
   private lastDeviceMsg = 0;
   private abort = new AbortController();
@@ -180,6 +194,7 @@ export class WallState {
     }
     this.countDevices();
     this.deviceVersion++;
+    this.changed();
   }
 
   private countDevices(): void {
@@ -209,6 +224,7 @@ export class WallState {
       this.cases.clear();
       for (const c of all) this.cases.set(c.id, c);
       this.recompute();
+      this.changed();
     }
   }
 
@@ -229,8 +245,8 @@ export class WallState {
     if (r.ok && !signal.aborted) this.patrols = r.data;
   }
 
-  /** Apply one frame's worth of live messages. */
-  apply(batch: LiveMsg[]): void {
+  /** Apply one frame's worth of live messages (`frameTime`: see `onChange`). */
+  apply(batch: LiveMsg[], frameTime: number | null = null): void {
     let casesChanged = false;
     let devicesChanged = false;
     const feedAdds: FeedEntry[] = [];
@@ -275,6 +291,7 @@ export class WallState {
       this.countDevices();
       this.deviceVersion++;
     }
+    if (casesChanged || devicesChanged) this.changed(frameTime);
   }
 
   /** Bounded memory: beyond CASE_CAP, drop the oldest finished cases, then the oldest of any. */
