@@ -79,9 +79,14 @@ type FC = { type: 'FeatureCollection'; features: { type: 'Feature'; geometry: un
 
 /** The two sources' data from the grid levels (1 district … 4 base grid). */
 export function liteLineData(levels: GridFC[]): { grids: FC; borders: FC } {
+  // As lines, not polygons: a polygon cut at a tile's edge is closed along that edge, and with tiles cut
+  // without a buffer (GridMap) those closing edges would be drawn as lines across the map.
   const strip = (f: GridFeature, level: number) => ({
     type: 'Feature' as const,
-    geometry: f.geometry,
+    geometry: {
+      type: 'MultiLineString',
+      coordinates: f.geometry.type === 'Polygon' ? f.geometry.coordinates : f.geometry.coordinates.flat(),
+    },
     properties: { code: f.properties.code, level },
   });
   return {
