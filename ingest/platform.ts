@@ -23,6 +23,7 @@ import { startSimulator, type Simulator } from './demo/simulator.ts';
 import { getKv } from './store/users.ts';
 import { localBus, mqttBus } from './live/bus.ts';
 import { LiveHub } from './live/hub.ts';
+import { KpiFeed } from './live/kpi.ts';
 import { createVideoRelay } from './video/index.ts';
 import { attachVideoLinkage } from './cases/video-linkage.ts';
 import { getDevice } from './store/devices.ts';
@@ -119,7 +120,10 @@ export async function startPlatform(
   services.ext.cases = cases;
   services.ext.rules = rules;
   attachVideoLinkage({ cases, video, live, db, log: log.child({ tier: 'video-linkage' }) });
+  // Indicators pushed to the walls (`kpi` on /live) soon after cases change.
+  const kpi = new KpiFeed({ cases, hub: live, bus, log: log.child({ tier: 'kpi' }) });
   services.onStop.push(async () => {
+    kpi.close();
     await scheduler.stop();
     await rules.stop();
   });

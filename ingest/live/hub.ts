@@ -144,6 +144,26 @@ export class LiveHub {
     return this.clients.size;
   }
 
+  /** The users connected to this instance (one entry per socket). */
+  users(): SessionUser[] {
+    return [...this.clients.values()];
+  }
+
+  /**
+   * Send a message to this instance's clients that `to` picks, outside the numbered stream: no seq, not
+   * kept for replay (a snapshot such as `kpi`, which the next one replaces; a reconnecting wall refetches).
+   */
+  sendLocal(msg: LiveMessage, to: (user: SessionUser) => boolean): number {
+    const text = JSON.stringify(msg);
+    let n = 0;
+    for (const [ws, user] of this.clients)
+      if (to(user)) {
+        this.send(ws, text);
+        n++;
+      }
+    return n;
+  }
+
   async close(): Promise<void> {
     this.unsubscribe();
     for (const ws of this.clients.keys()) ws.terminate();

@@ -202,6 +202,37 @@ describe('sensor-raised cases over MQTT', () => {
 });
 
 describe('the case API', () => {
+  it('pushes each wall the indicators of its own scope on /live (kpi) soon after cases change', async () => {
+    const street1 = await p.login('commander-street-001', ADMIN_PASSWORD);
+    const community = await p.login('commander-community-001001', ADMIN_PASSWORD);
+    const [a, s1, c1] = await Promise.all([live(admin), live(street1), live(community)]);
+    const t0 = Date.now();
+    const { at } = nearCamera('120106001', 1);
+    const made = await http('POST', '/api/cases', admin, {
+      title: '井盖缺失 missing manhole cover',
+      category: 'facility_fault.manhole_tilt',
+      location: at,
+      source: 'hotline',
+    });
+    expect(made.status).toBe(201);
+    // A kpi that counts the new case reaches the district and street 1 (within the feed's 5 s interval).
+    const kpiAfter = (w: { messages: any[] }) =>
+      waitFor(async () => w.messages.find((m) => m.type === 'kpi' && (m.byState?.reported ?? 0) > 0), 20_000);
+    const [ka, k1] = await Promise.all([kpiAfter(a), kpiAfter(s1)]);
+    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(ka.scope).toBeNull();
+    expect(k1.scope).toBe('120106001');
+    expect(k1.seq).toBeUndefined(); // a snapshot outside the numbered stream
+    // Each is what /api/stats answers that user.
+    const api1 = (await http('GET', '/api/stats', street1)).body;
+    expect(k1.byState).toEqual(api1.byState);
+    expect(k1.devices.total).toBe(api1.devices.total);
+    // A community commander inside that street gets its community's figures, not the street's.
+    const kc = await waitFor(async () => c1.messages.find((m) => m.type === 'kpi'), 20_000);
+    expect(kc.scope).toBe('120106001001');
+    expect(kc.byState).toEqual((await http('GET', '/api/stats', community)).body.byState);
+  });
+
   it('manual intake, actions with versions (409, 422, 403), trail, lookups by code, openapi', async () => {
     const dispatcher = await p.login('dispatcher', ADMIN_PASSWORD);
     const { at } = nearCamera('120106002');

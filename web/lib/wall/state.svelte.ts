@@ -273,6 +273,11 @@ export class WallState {
             state: c.state,
             level: c.level,
           });
+      } else if (m.type === 'kpi') {
+        // The server sends each user the indicators of its own scope (ingest/live/kpi.ts).
+        const { type: _t, seq: _s, ...stats } = m;
+        this.stats = stats as Stats;
+        this.statsAvailable = true;
       } else if (m.type === 'device') {
         const d = this.deviceById.get(m.id);
         this.lastDeviceMsg = Date.now();
