@@ -467,9 +467,36 @@ export class CaseService implements CasePort {
       if (a.action === 'merge' && typeof a.into === 'string' && a.into !== '') {
         a = { ...a, into: await this.survivor(tx, a.into, s.case, actor) };
       }
-      return tx.apply(s, a, actor, version);
+      const done = await tx.apply(s, a, actor, version);
+      if (a.action === 'merge') await this.absorb(tx, a.into, s.case, actor);
+      return done;
     });
     return this.view(stored.case);
+  }
+
+  /**
+   * The surviving case of a merge takes over what the merged one gathered — its event count and linked
+   * cameras — in the same transaction, with a trail entry naming it. Its version is not bumped (nothing a
+   * person decides on changed), so someone working the survivor is not sent a 409 by a merge.
+   */
+  private async absorb(tx: CaseTx, intoId: string, merged: Case, actor: Actor): Promise<void> {
+    const t = await tx.lock(intoId);
+    if (!t) return;
+    const cameras = merged.linkedCameras.filter((cam) => !t.case.linkedCameras.includes(cam));
+    await tx.amend(
+      t,
+      'merge_in',
+      (n) => {
+        n.eventCount += merged.eventCount;
+        n.linkedCameras.push(...cameras);
+      },
+      {
+        note: `merged ${merged.code}`,
+        data: { from: merged.id, code: merged.code, events: merged.eventCount, cameras },
+      },
+      actor,
+      false,
+    );
   }
 
   /** The surviving case of a merge: an existing case the actor can see, not the same and not ended. */

@@ -99,6 +99,23 @@ describe.each(backends)('case service on %s', (_name, open) => {
     expect(t.verified).toBe(true);
   });
 
+  it('a merge hands the surviving case its events and cameras, with a trail entry, in one transaction', async () => {
+    const d = actor(USERS.dispatcher);
+    const keep = await hotline(IN_STREET_1, 'Garbage at the corner (first report)');
+    const dup = await hotline(IN_STREET_1, 'Garbage at the corner (second report)');
+    const merged = await svc.act(dup.id, { action: 'merge', into: keep.code, version: dup.version }, d);
+    expect(merged.state).toBe('merged');
+    expect(merged.mergedInto).toBe(keep.id);
+    const after = await svc.get(keep.id, d);
+    expect(after.eventCount).toBe(keep.eventCount + dup.eventCount);
+    expect(after.linkedCameras).toEqual(keep.linkedCameras); // the same cameras: not listed twice
+    expect(after.version).toBe(keep.version); // a person's version of the survivor stays valid
+    const t = await svc.trail(keep.id, d);
+    expect(t.entries.map((e) => e.action)).toEqual(['intake', 'merge_in']);
+    expect(t.entries[1].data).toMatchObject({ from: dup.id, code: dup.code });
+    expect(t.verified).toBe(true);
+  });
+
   it('an action the state does not allow is 422, one the role does not allow is 403', async () => {
     const c = await hotline(IN_STREET_1);
     await expectCode(

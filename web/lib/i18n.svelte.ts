@@ -163,6 +163,11 @@ const ACTIONS: Record<string, [string, string]> = {
   verify: ['核查', 'Verify'],
   evaluate: ['评价', 'Evaluate'],
   comment: ['备注', 'Comment'],
+  // Trail entries written by the platform, not offered as buttons.
+  add_events: ['事件追加', 'Events added'],
+  raise_priority: ['提升优先级', 'Priority raised'],
+  condition_cleared: ['告警解除', 'Condition cleared'],
+  merge_in: ['并入案件', 'Case merged in'],
 };
 const SOURCES: Record<string, [string, string]> = {
   hotline: ['热线', 'Hotline'],
