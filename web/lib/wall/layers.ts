@@ -283,6 +283,8 @@ export class WallLayers {
           if (l && l.open > 0) return [30 + Math.min(5, l.open) * 12, 150 + Math.min(5, l.open) * 14, 255, 210 * a];
           return [22, 64, 120, 150 * a];
         },
+        // The wireframe of the extruded (full) picture.
+        getLineColor: (d) => (inFocus(d.code) ? [53, 196, 255, 110] : [53, 196, 255, 30]),
         material: MATERIAL,
         pickable: true,
         autoHighlight: true,
@@ -290,6 +292,7 @@ export class WallLayers {
         updateTriggers: {
           getElevation: [w.caseVersion, focus],
           getFillColor: [w.caseVersion, focus],
+          getLineColor: [focus],
         },
       }),
     );
