@@ -398,6 +398,28 @@ describe('the wall (Chromium)', { timeout: 120_000 }, () => {
     }
   });
 
+  it('signs in by the form before (or without) its script: a POST, the password in no URL, back to ?next=', async () => {
+    const ctx = await browser.newContext({ javaScriptEnabled: false });
+    try {
+      const page = await ctx.newPage();
+      const urls: string[] = [];
+      page.on('request', (r) => urls.push(r.url()));
+      await page.goto(platform.url + '/cases');
+      expect(page.url()).toBe(platform.url + '/login?next=%2Fcases');
+      await page.fill('input[name=username]', 'admin');
+      await page.fill('input[name=password]', 'not-the-password');
+      await page.click('button[type=submit]');
+      await page.waitForSelector('[role=alert]');
+      expect(await page.inputValue('input[name=username]')).toBe('admin');
+      await page.fill('input[name=password]', ADMIN_PASSWORD);
+      await page.click('button[type=submit]');
+      await page.waitForURL(platform.url + '/cases');
+      expect(urls.filter((u) => u.includes('password') || u.includes(ADMIN_PASSWORD))).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('refuses the API without a session and with a wrong password', async () => {
     const r = await fetch(platform.url + '/api/grids?level=2');
     expect(r.status).toBe(401);

@@ -1,7 +1,8 @@
 import { json } from '@sveltejs/kit';
 import { api, fail, readJson } from '$lib/server/api.ts';
 import { getServices } from '$lib/server/platform.ts';
-import { SESSION_COOKIE, SESSION_TTL_MS } from '../../../../ingest/auth/sessions.ts';
+import { setSessionCookie } from '$lib/server/session.ts';
+import { SESSION_COOKIE } from '../../../../ingest/auth/sessions.ts';
 
 /** Sign in: sets an HttpOnly SameSite cookie and returns the token for `Authorization: Bearer`. */
 export const POST = api(async (event) => {
@@ -10,13 +11,7 @@ export const POST = api(async (event) => {
     fail('validation_failed', 'body must be {"username": string, "password": string}');
   const r = await getServices().sessions.login(body.username, body.password);
   if (!r) fail('unauthorized', 'wrong username or password');
-  event.cookies.set(SESSION_COOKIE, r.token, {
-    path: '/',
-    httpOnly: true,
-    sameSite: 'strict',
-    secure: event.url.protocol === 'https:',
-    maxAge: SESSION_TTL_MS / 1000,
-  });
+  setSessionCookie(event.cookies, event.url, r.token);
   return json({ token: r.token, user: r.user });
 });
 
