@@ -420,6 +420,31 @@ describe('the wall (Chromium)', { timeout: 120_000 }, () => {
     }
   });
 
+  it('keeps what was typed into the login form before its script loaded', async () => {
+    const ctx = await browser.newContext();
+    try {
+      const page = await ctx.newPage();
+      // The page's modules arrive late (a slow link, a loaded PC): the user types meanwhile.
+      let release!: () => void;
+      const held = new Promise<void>((r) => (release = r));
+      await page.route('**/_app/immutable/**/*.js', async (route) => {
+        await held;
+        await route.continue();
+      });
+      await page.goto(platform.url + '/login', { waitUntil: 'domcontentloaded' });
+      await page.fill('input[name=username]', 'admin');
+      await page.fill('input[name=password]', ADMIN_PASSWORD);
+      release();
+      await page.waitForSelector('html[data-hydrated=true]', { timeout: 30_000 });
+      expect(await page.inputValue('input[name=username]')).toBe('admin');
+      expect(await page.inputValue('input[name=password]')).toBe(ADMIN_PASSWORD);
+      await page.click('button[type=submit]');
+      await page.waitForURL(platform.url + '/');
+    } finally {
+      await ctx.close();
+    }
+  });
+
   it('refuses the API without a session and with a wrong password', async () => {
     const r = await fetch(platform.url + '/api/grids?level=2');
     expect(r.status).toBe(401);
