@@ -74,7 +74,10 @@ export class KpiFeed {
     this.lastRound = now;
     try {
       const byKey = new Map<string, SessionUser>();
-      for (const u of this.deps.hub.users()) if (!byKey.has(kpiScopeKey(u))) byKey.set(kpiScopeKey(u), u);
+      for (const u of this.deps.hub.users()) {
+        const key = kpiScopeKey(u);
+        if (!byKey.has(key)) byKey.set(key, u);
+      }
       for (const [key, u] of byKey) {
         const stats = await caseStatsFor(
           this.deps.cases,
