@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'invalid_grid'
   | 'invalid_code'
   | 'topology_invalid'
-  | 'unprocessable';
+  | 'unprocessable'
+  | 'payload_too_large';
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -31,6 +32,7 @@ const STATUS: Record<ErrorCode, number> = {
   invalid_code: 400,
   topology_invalid: 422,
   unprocessable: 422,
+  payload_too_large: 413,
 };
 
 export class DomainError extends Error {
