@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { register } from 'tsx/esm/api';
 
 register();
-const { ensureSystemPackages } = await import('../test/harness/system.ts');
+const { ensureSystemPackages } = await import('./system-requirements.js');
 const { buildIfNeeded } = await import('../ingest/cli.ts');
 
 const t0 = Date.now();

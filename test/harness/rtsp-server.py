@@ -9,12 +9,15 @@ Mounts (RTSP over TCP or UDP, as the client asks):
   /h264-360   the same at 640x360 (cheap: what most tests use on a 2-core machine)
   /mjpeg      Motion JPEG at 640x360: a non-H.264 codec, for the MPEG-1/JSMpeg fallback path
               (MPEG-4 part 2 via avenc_mpeg4 fails here with "Invalid pts" on a live source, so it is not offered)
+  MOUNT       for each --launch MOUNT=PIPELINE: that gst-launch pipeline (ending in a payloader named pay0), shared
   MOUNT       for each --file: an H.264 MP4 streamed without re-encoding (qtdemux ! h264parse ! rtph264pay),
               one pipeline per client from the start of the file, paced in real time. The benchmark uses it so
               that it measures the relay, not x264.
 
 Live mounts are shared: one encoder per mount whatever the number of clients, so the server's own CPU
-does not grow with the number of streams under test. Prints "READY <port>" on stdout once listening.
+does not grow with the number of streams under test. Every pipeline is built once before listening: a
+missing GStreamer element stops the server at start (exit 3, naming it) instead of a 5XX to each client.
+Prints "READY <port>" on stdout once listening.
 """
 import signal
 import sys
@@ -65,9 +68,26 @@ def main():
         if a == "--file" and args:
             mount, path = args.pop(0).split("=", 1)
             files[mount if mount.startswith("/") else "/" + mount] = path
+        elif a == "--launch" and args:
+            mount, launch = args.pop(0).split("=", 1)
+            LAUNCH[mount if mount.startswith("/") else "/" + mount] = f"( {launch} )"
         else:
             print(f"unknown argument {a}", file=sys.stderr)
             sys.exit(2)
+
+    # Build every pipeline once before listening: a missing element (clockoverlay is in gstreamer1.0-x,
+    # x264enc in gstreamer1.0-plugins-ugly …) must stop the server at start with its name, not make it answer
+    # every client with 5XX later (gst-rtsp-server builds a mount's pipeline only when a client asks for it).
+    problems = []
+    for path, launch in list(LAUNCH.items()) + [(m, file_h264(f)) for m, f in files.items()]:
+        try:
+            Gst.parse_launch(launch.strip().strip("()"))
+        except GLib.Error as e:
+            problems.append(f"{path}: {e.message}")
+    if problems:
+        print("cannot build the RTSP test pipelines (install the GStreamer plugins named in "
+              "scripts/system-requirements.js):\n  " + "\n  ".join(problems), file=sys.stderr)
+        sys.exit(3)
 
     server = GstRtspServer.RTSPServer()
     server.set_service(port)

@@ -30,13 +30,17 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Start the server; resolves once it prints READY. `files` maps extra mounts to H.264 MP4 files. */
+/**
+ * Start the server; resolves once it prints READY, rejects (naming the missing GStreamer elements) when a
+ * pipeline cannot be built. `files` maps extra mounts to H.264 MP4 files; `launch` to gst-launch pipelines.
+ */
 export async function startRtspServer(
-  opts: { port?: number; files?: Record<string, string> } = {},
+  opts: { port?: number; files?: Record<string, string>; launch?: Record<string, string> } = {},
 ): Promise<RtspServer> {
   const port = opts.port ?? (await freePort());
   const args = [script, String(port)];
   for (const [mount, path] of Object.entries(opts.files ?? {})) args.push('--file', `${mount}=${path}`);
+  for (const [mount, launch] of Object.entries(opts.launch ?? {})) args.push('--launch', `${mount}=${launch}`);
   // Under setpriv --pdeathsig, like the relay's ffmpegs: a test process that crashes leaves no server behind.
   const [cmd, argv] = existsSync('/usr/bin/setpriv')
     ? ['/usr/bin/setpriv', ['--pdeathsig', 'KILL', '--', python, ...args]]
