@@ -101,7 +101,15 @@ export async function setDeviceSecretHash(q: Queryable, id: string, hash: string
 
 export async function listDevices(
   q: Queryable,
-  f: { kind?: string; gridPrefix?: string; gateway?: string; limit?: number; after?: string } = {},
+  f: {
+    kind?: string;
+    gridPrefix?: string;
+    gateway?: string;
+    limit?: number;
+    after?: string;
+    /** A read-scope condition (ingest/auth/scope.ts `deviceCondition`, numbered from $6). */
+    scope?: { sql: string; params: unknown[] };
+  } = {},
 ): Promise<DeviceRow[]> {
   const r = await q.query<Raw>(
     `SELECT ${COLUMNS} FROM devices
@@ -109,8 +117,16 @@ export async function listDevices(
         AND ($2::text IS NULL OR grid LIKE $2 || '%')
         AND ($3::text IS NULL OR gateway = $3)
         AND ($4::text IS NULL OR id > $4)
+        AND ${f.scope?.sql ?? 'TRUE'}
       ORDER BY id LIMIT $5`,
-    [f.kind ?? null, f.gridPrefix ?? null, f.gateway ?? null, f.after ?? null, f.limit ?? 10000],
+    [
+      f.kind ?? null,
+      f.gridPrefix ?? null,
+      f.gateway ?? null,
+      f.after ?? null,
+      f.limit ?? 10000,
+      ...(f.scope?.params ?? []),
+    ],
   );
   return r.rows.map(toRow);
 }

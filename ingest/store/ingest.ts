@@ -46,15 +46,22 @@ export async function insertRejects(q: Queryable, rows: RejectInsert[]): Promise
 /** The reject log, newest first; `before` is an id from a previous page (keyset pagination). */
 export async function listRejects(
   q: Queryable,
-  opts: { limit?: number; before?: number | null; reason?: string | null } = {},
+  opts: {
+    limit?: number;
+    before?: number | null;
+    reason?: string | null;
+    /** Only rejects whose client id is a device matching this condition on `devices d` (numbered from $4). */
+    deviceScope?: { sql: string; params: unknown[] };
+  } = {},
 ): Promise<RejectRow[]> {
   const limit = Math.max(1, Math.min(opts.limit ?? 100, 1000));
+  const scoped = opts.deviceScope ? `AND client_id IN (SELECT d.id FROM devices d WHERE ${opts.deviceScope.sql})` : '';
   const r = await q.query<RejectRow & { id: string | number; at: Date | string }>(
     `SELECT id, at, client_id AS "clientId", topic, reason, detail, payload
        FROM ingest_rejects
-      WHERE ($1::int8 IS NULL OR id < $1) AND ($2::text IS NULL OR reason = $2)
+      WHERE ($1::int8 IS NULL OR id < $1) AND ($2::text IS NULL OR reason = $2) ${scoped}
       ORDER BY id DESC LIMIT $3`,
-    [opts.before ?? null, opts.reason ?? null, limit],
+    [opts.before ?? null, opts.reason ?? null, limit, ...(opts.deviceScope?.params ?? [])],
   );
   return r.rows.map((x) => ({ ...x, id: Number(x.id), at: new Date(x.at).toISOString() }));
 }

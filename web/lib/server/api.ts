@@ -6,6 +6,9 @@ import { json, type RequestEvent, type RequestHandler } from '@sveltejs/kit';
 import { DomainError, httpStatusOf, isDomainError, type ErrorCode } from '../../../core/errors.ts';
 import type { SessionUser } from '../../../ingest/auth/sessions.ts';
 import { getServices } from './platform.ts';
+import { scopeOf, type Scope } from '../../../ingest/auth/scope.ts';
+
+export { scopeOf, type Scope };
 
 export function apiError(status: number, code: string, message: string, details?: unknown): Response {
   return json({ error: { code, message, ...(details === undefined ? {} : { details }) } }, { status });
@@ -25,6 +28,9 @@ export function api<E extends RequestEvent>(
     } catch (e) {
       if (isDomainError(e)) return apiError(httpStatusOf(e.code), e.code, e.message, e.details);
       if (e instanceof Response) return e;
+      // The adapter's own body limit (BODY_SIZE_LIMIT) surfaces as an error with status 413.
+      if (e && typeof e === 'object' && (e as { status?: unknown }).status === 413)
+        return apiError(413, 'payload_too_large', 'request body too large');
       if (e && typeof e === 'object' && 'status' in e && 'location' in e) throw e; // SvelteKit redirect
       getServices().log.error({ err: e, path: event.url.pathname }, 'unexpected API error');
       return apiError(500, 'internal', 'internal error');
@@ -46,9 +52,12 @@ export function requireRole(event: RequestEvent, ...roles: SessionUser['role'][]
   return u;
 }
 
-export async function readJson(event: RequestEvent, maxBytes = 1 << 20): Promise<unknown> {
+/** Largest JSON body an API route reads (bytes); larger → 413 `payload_too_large`. */
+export const MAX_JSON_BODY = 1 << 20;
+
+export async function readJson(event: RequestEvent, maxBytes = MAX_JSON_BODY): Promise<unknown> {
   const text = await event.request.text();
-  if (text.length > maxBytes) fail('bad_request', `body larger than ${maxBytes} bytes`);
+  if (Buffer.byteLength(text) > maxBytes) fail('payload_too_large', `body larger than ${maxBytes} bytes`);
   try {
     return JSON.parse(text);
   } catch {
@@ -77,9 +86,12 @@ export function num(
   return n;
 }
 
-/** The grid-code prefix a user is confined to (null = everything). */
-export function scopeOf(u: SessionUser): string | null {
-  return u.role === 'admin' ? null : (u.scopeGrid ?? null);
+/**
+ * The read scope of the signed-in user (ingest/auth/scope.ts: the one rule every route applies); 401 when
+ * nobody is signed in.
+ */
+export function scopeFor(event: RequestEvent): Scope {
+  return scopeOf(requireUser(event));
 }
 
 export type { RequestHandler };

@@ -1,6 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { api, fail, num, readJson, requireUser } from '$lib/server/api.ts';
 import { actorFor, caseService, caseView } from '$lib/server/cases.ts';
+import { gridFilter } from '../../../../ingest/auth/scope.ts';
 import { CaseIntakeBody, parseBody } from '../../../../core/schemas/api.ts';
 import { CASE_STATES, type CaseState, type Priority } from '../../../../core/cases/types.ts';
 
@@ -38,7 +39,7 @@ export const GET = api(async (event) => {
       category: p.get('category') || undefined,
       source: p.get('source') || undefined,
       priority: num(p.get('priority'), 'priority', { int: true, min: 1, max: 4 }),
-      grid: p.get('grid') || undefined,
+      grid: gridFilter(p) ?? undefined,
       ...(overdue === null ? {} : { overdue: overdue === 'true' }),
       from: time(p.get('from'), 'from'),
       to: time(p.get('to'), 'to'),
@@ -51,7 +52,10 @@ export const GET = api(async (event) => {
   return json({ cases: page.cases.map((c) => caseView(c, actor)), nextCursor: page.nextCursor });
 });
 
-/** Manual intake (hotline, patrol, citizen, superior): 201 with the new case. */
+/**
+ * Manual intake (hotline, patrol, citizen, superior): 201 with the new case. `reporter` (the caller's name and
+ * phone) is stored off the case document (cases.reporter), never returned here.
+ */
 export const POST = api(async (event) => {
   const u = requireUser(event);
   const body = parseBody(CaseIntakeBody, await readJson(event));
@@ -64,6 +68,9 @@ export const POST = api(async (event) => {
       location: [body.location[0], body.location[1]],
       source: body.source,
       ...(body.priority !== undefined ? { priority: body.priority as Priority } : {}),
+      ...(body.reporter !== undefined
+        ? { reporter: { name: body.reporter.name?.trim(), phone: body.reporter.phone?.trim() } }
+        : {}),
     },
     actor,
   );

@@ -1,22 +1,29 @@
 import { json } from '@sveltejs/kit';
-import { api, readJson, requireRole, requireUser, scopeOf, num } from '$lib/server/api.ts';
+import { api, readJson, requireRole, scopeFor, num } from '$lib/server/api.ts';
 import { getServices } from '$lib/server/platform.ts';
+import { deviceCondition, gridFilter, narrowGrid, queryFilter } from '../../../../ingest/auth/scope.ts';
 import { listDevices } from '../../../../ingest/store/devices.ts';
 import { registerDevice } from '../../../../ingest/registry.ts';
 
-/** The registry, confined to the user's grid scope. `kind`, `grid` (code prefix), `gateway`, `after`, `limit`. */
+const ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * The registry, confined to the user's read scope (ingest/auth/scope.ts). Filters: `kind`, `grid` (code
+ * prefix, narrowed to the scope), `gateway`, `after` (id, for the next page), `limit`. Blank filters are
+ * absent; malformed ones answer 400 `validation_failed`.
+ */
 export const GET = api(async (event) => {
-  const u = requireUser(event);
+  const scope = scopeFor(event);
   const p = event.url.searchParams;
-  const scope = scopeOf(u);
-  let prefix = p.get('grid') ?? scope ?? undefined;
-  if (scope && prefix && !prefix.startsWith(scope)) prefix = scope; // never widen past the scope
+  const prefix = narrowGrid(scope, gridFilter(p));
+  if (prefix === false || scope.none) return json({ devices: [] });
   const devices = await listDevices(getServices().db, {
-    kind: p.get('kind') ?? undefined,
-    gridPrefix: prefix,
-    gateway: p.get('gateway') ?? undefined,
-    after: p.get('after') ?? undefined,
+    kind: queryFilter(p, 'kind', /^[a-z_]{1,32}$/, 'a device kind') ?? undefined,
+    gridPrefix: prefix ?? undefined,
+    gateway: queryFilter(p, 'gateway', ID, 'a device id') ?? undefined,
+    after: queryFilter(p, 'after', ID, 'a device id') ?? undefined,
     limit: num(p.get('limit'), 'limit', { int: true, min: 1, max: 10000 }) ?? 10000,
+    scope: deviceCondition(scope, 6),
   });
   // RTSP URLs may carry credentials: never sent to browsers.
   return json({ devices: devices.map(({ rtsp, ...d }) => ({ ...d, hasVideo: !!rtsp })) });

@@ -1,6 +1,6 @@
 import { json } from '@sveltejs/kit';
 import type { Polygon, MultiPolygon } from 'geojson';
-import { api, requireUser, scopeOf } from '$lib/server/api.ts';
+import { api, scopeFor } from '$lib/server/api.ts';
 import { getServices } from '$lib/server/platform.ts';
 import { patrolTracks, type PatrolGrid } from '../../../../ingest/demo/patrols.ts';
 
@@ -24,11 +24,14 @@ function baseGrids(): PatrolGrid[] {
 /**
  * SIMULATED grid-worker patrol tracks for the wall's TripsLayer (ingest/demo/patrols.ts), within the user's
  * scope. Only while the simulated fleet runs; otherwise an empty list. Timestamps are seconds from `t0`.
+ * Patrols are grid-keyed: a department handler (no grid of its own) gets none (ingest/auth/scope.ts).
  */
 export const GET = api((event) => {
-  const u = requireUser(event);
+  const scope = scopeFor(event);
   const s = getServices();
-  if (!s.demo) return json({ simulated: true, t0: Date.now(), beforeS: 0, afterS: 0, trips: [] });
-  const tracks = patrolTracks(baseGrids(), { now: Date.now(), scope: scopeOf(u) });
+  const empty = { simulated: true, t0: Date.now(), beforeS: 0, afterS: 0, trips: [] };
+  if (!s.demo || scope.none || scope.department)
+    return json(empty, { headers: { 'cache-control': 'private, no-store' } });
+  const tracks = patrolTracks(baseGrids(), { now: Date.now(), scope: scope.grids });
   return json(tracks, { headers: { 'cache-control': 'private, no-store' } });
 });

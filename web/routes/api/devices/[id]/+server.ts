@@ -1,13 +1,14 @@
 import { json } from '@sveltejs/kit';
-import { api, fail, requireUser, scopeOf } from '$lib/server/api.ts';
+import { api, fail, scopeFor } from '$lib/server/api.ts';
 import { getServices } from '$lib/server/platform.ts';
 import { getDevice } from '../../../../../ingest/store/devices.ts';
+import { deviceVisible } from '../../../../../ingest/auth/scope.ts';
 
 export const GET = api(async (event) => {
-  const u = requireUser(event);
+  const scope = scopeFor(event);
   const d = await getDevice(getServices().db, event.params.id ?? '');
-  const scope = scopeOf(u);
-  if (!d || (scope && !(d.grid ?? '').startsWith(scope))) fail('not_found', `no device ${event.params.id}`);
+  // Outside the read scope (ingest/auth/scope.ts) answers like an unknown id: existence is not revealed.
+  if (!d || !(await deviceVisible(getServices().db, scope, d.id))) fail('not_found', `no device ${event.params.id}`);
   const { rtsp, ...rest } = d;
   return json({ ...rest, hasVideo: !!rtsp });
 });

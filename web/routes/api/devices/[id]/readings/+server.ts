@@ -1,18 +1,19 @@
 import { json } from '@sveltejs/kit';
-import { api, fail, requireUser, scopeOf } from '$lib/server/api.ts';
+import { api, fail, scopeFor } from '$lib/server/api.ts';
 import { getServices } from '$lib/server/platform.ts';
 import { getDevice } from '../../../../../../ingest/store/devices.ts';
+import { deviceVisible } from '../../../../../../ingest/auth/scope.ts';
 import { readingSeries } from '../../../../../../ingest/store/readings.ts';
 
 const BUCKETS: Record<string, number> = { '1m': 60, '5m': 300, '15m': 900, '1h': 3600, '1d': 86400 };
 
 /** Time-bucketed series of one metric: `metric`, `from`, `to` (ISO-8601 or epoch ms), `bucket` (1m 5m 15m 1h 1d). */
 export const GET = api(async (event) => {
-  const u = requireUser(event);
+  const scope = scopeFor(event);
   const s = getServices();
   const d = await getDevice(s.db, event.params.id ?? '');
-  const scope = scopeOf(u);
-  if (!d || (scope && !(d.grid ?? '').startsWith(scope))) fail('not_found', `no device ${event.params.id}`);
+  // Outside the read scope (ingest/auth/scope.ts) answers like an unknown id: existence is not revealed.
+  if (!d || !(await deviceVisible(getServices().db, scope, d.id))) fail('not_found', `no device ${event.params.id}`);
   const p = event.url.searchParams;
   const metric = p.get('metric');
   if (!metric || !/^[A-Za-z0-9_.-]{1,64}$/.test(metric))
