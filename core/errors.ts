@@ -16,7 +16,14 @@ export type ErrorCode =
   | 'invalid_code'
   | 'topology_invalid'
   | 'unprocessable'
-  | 'payload_too_large';
+  | 'payload_too_large'
+  // accounts and sessions (GB/T 22239-2019 8.1.4.1)
+  | 'rate_limited'
+  | 'account_locked'
+  | 'weak_password'
+  | 'totp_required'
+  | 'password_change_required'
+  | 'totp_enrolment_required';
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -33,6 +40,12 @@ const STATUS: Record<ErrorCode, number> = {
   topology_invalid: 422,
   unprocessable: 422,
   payload_too_large: 413,
+  rate_limited: 429,
+  account_locked: 423,
+  weak_password: 400,
+  totp_required: 401,
+  password_change_required: 403,
+  totp_enrolment_required: 403,
 };
 
 export class DomainError extends Error {

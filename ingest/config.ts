@@ -26,6 +26,14 @@ export interface Config {
    * session carries unacknowledged messages over a crash) and distinct per process. Default: per host.
    */
   readonly ingestId: string | null;
+  /** Sign a session out after this many minutes without a request (SESSION_IDLE_MIN, 1–1440). */
+  readonly sessionIdleMin: number;
+  /** A session ends this many hours after sign-in whatever its use (SESSION_MAX_HOURS, 1–168). */
+  readonly sessionMaxHours: number;
+  /** Who must sign in with a TOTP second factor (REQUIRE_2FA): `off` (optional for all) or `admin`. */
+  readonly require2fa: 'off' | 'admin';
+  /** Security audit entries are kept this many days, never fewer than 180 (AUDIT_RETENTION_DAYS). */
+  readonly auditRetentionDays: number;
 }
 
 export const DEFAULTS = {
@@ -35,6 +43,10 @@ export const DEFAULTS = {
   demo: false, // `npm start` sets DEMO=1 unless the user set it
   logLevel: 'info',
   host: '0.0.0.0',
+  sessionIdleMin: 30, // minutes
+  sessionMaxHours: 12, // hours (a command-centre shift)
+  require2fa: 'off',
+  auditRetentionDays: 180, // days; GB/T 22239-2019 level 3 keeps audit records at least six months
 } as const;
 
 export class ConfigError extends Error {
@@ -89,6 +101,23 @@ function ingestId(env: NodeJS.ProcessEnv): string | null {
   return raw;
 }
 
+function int(env: NodeJS.ProcessEnv, name: string, dflt: number, min: number, max: number, unit: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return dflt;
+  if (!/^\d+$/.test(raw.trim()))
+    throw new ConfigError(name, `must be a whole number of ${unit} (${min}-${max}), got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be ${min}-${max} ${unit}, got "${raw}"`);
+  return n;
+}
+
+function require2fa(env: NodeJS.ProcessEnv): 'off' | 'admin' {
+  const raw = env.REQUIRE_2FA?.trim().toLowerCase();
+  if (!raw || raw === 'off' || raw === '0' || raw === 'none') return 'off';
+  if (raw === 'admin') return 'admin';
+  throw new ConfigError('REQUIRE_2FA', `must be "off" or "admin", got "${env.REQUIRE_2FA}"`);
+}
+
 /** Parse and validate a configuration from an environment (default: process.env). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = (env.LOG_LEVEL ?? DEFAULTS.logLevel).trim().toLowerCase();
@@ -109,6 +138,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: logLevel as Config['logLevel'],
     host: env.HOST?.trim() || DEFAULTS.host,
     ingestId: ingestId(env),
+    sessionIdleMin: int(env, 'SESSION_IDLE_MIN', DEFAULTS.sessionIdleMin, 1, 1440, 'minutes'),
+    sessionMaxHours: int(env, 'SESSION_MAX_HOURS', DEFAULTS.sessionMaxHours, 1, 168, 'hours'),
+    require2fa: require2fa(env),
+    auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', DEFAULTS.auditRetentionDays, 180, 36500, 'days'),
   };
   return Object.freeze(cfg);
 }
