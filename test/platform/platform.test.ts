@@ -26,6 +26,8 @@ describe('one process: npm start', () => {
     p = await startPlatformProcess({ dataDir });
     const health = await (await fetch(`${p.url}/healthz`)).json();
     expect(health).toMatchObject({ ok: true, db: 'pglite', broker: 'embedded', grids: 1126 });
+    // optional extensions: the decision and its reason (PGlite has none)
+    expect(health).toMatchObject({ timescale: 'not applicable', postgis: 'not applicable' });
     const token = await p.login();
     const auth = { authorization: `Bearer ${token}` };
     const streets = await (await fetch(`${p.url}/api/grids?level=2`, { headers: auth })).json();

@@ -7,7 +7,10 @@ export const GET = () => {
     {
       ok: s.ready,
       db: s.db.kind,
-      timescale: s.dbFeatures.timescale,
+      // Each optional extension's decision and its reason, e.g. "timescale": "available, not preloaded".
+      timescale: s.dbFeatures.extensions.timescaledb?.state ?? 'not applicable',
+      postgis: s.dbFeatures.extensions.postgis?.state ?? 'not applicable',
+      extensions: s.dbFeatures.extensions,
       broker: s.config.mqttUrl ? 'external' : 'embedded',
       grids: s.grids.count,
       gridVersion: s.grids.version,
