@@ -35,6 +35,12 @@ describe('system requirements', () => {
     expect(missingRequirements().packages).toEqual([]);
   });
 
+  it('the README names every package the tests need', () => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const missing = [...new Set(REQUIREMENTS.map((r) => r.package))].filter((p) => !readme.includes(`\`${p}\``));
+    expect(missing).toEqual([]);
+  });
+
   it('checks each requirement by what it is: an unknown element or program is missing', () => {
     expect(isMet({ tier: 't', kind: 'gst-element', name: 'no_such_element_x', package: 'p', why: '' })).toBe(false);
     expect(isMet({ tier: 't', kind: 'program', name: 'no-such-program-x', package: 'p', why: '' })).toBe(false);
