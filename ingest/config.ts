@@ -26,6 +26,12 @@ export interface Config {
    * session carries unacknowledged messages over a crash) and distinct per process. Default: per host.
    */
   readonly ingestId: string | null;
+  /** Open311 POST service request: requests per minute per api_key (OPEN311_RATE_KEY, 1–100000). */
+  readonly open311RatePerKey: number;
+  /** Open311 POST service request: requests per minute per client address (OPEN311_RATE_ADDRESS, 1–100000). */
+  readonly open311RatePerAddress: number;
+  /** Identical Open311 submissions within this many minutes fold into one request (OPEN311_FOLD_MIN, 0–1440). */
+  readonly open311FoldMin: number;
   /** Sign a session out after this many minutes without a request (SESSION_IDLE_MIN, 1–1440). */
   readonly sessionIdleMin: number;
   /** A session ends this many hours after sign-in whatever its use (SESSION_MAX_HOURS, 1–168). */
@@ -43,6 +49,9 @@ export const DEFAULTS = {
   demo: false, // `npm start` sets DEMO=1 unless the user set it
   logLevel: 'info',
   host: '0.0.0.0',
+  open311RatePerKey: 120, // requests per minute (a city app posts for many citizens through one key)
+  open311RatePerAddress: 30, // requests per minute
+  open311FoldMin: 10, // minutes
   sessionIdleMin: 30, // minutes
   sessionMaxHours: 12, // hours (a command-centre shift)
   require2fa: 'off',
@@ -138,6 +147,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: logLevel as Config['logLevel'],
     host: env.HOST?.trim() || DEFAULTS.host,
     ingestId: ingestId(env),
+    open311RatePerKey: int(env, 'OPEN311_RATE_KEY', DEFAULTS.open311RatePerKey, 1, 100_000, 'requests per minute'),
+    open311RatePerAddress: int(
+      env,
+      'OPEN311_RATE_ADDRESS',
+      DEFAULTS.open311RatePerAddress,
+      1,
+      100_000,
+      'requests per minute',
+    ),
+    open311FoldMin: int(env, 'OPEN311_FOLD_MIN', DEFAULTS.open311FoldMin, 0, 1440, 'minutes'),
     sessionIdleMin: int(env, 'SESSION_IDLE_MIN', DEFAULTS.sessionIdleMin, 1, 1440, 'minutes'),
     sessionMaxHours: int(env, 'SESSION_MAX_HOURS', DEFAULTS.sessionMaxHours, 1, 168, 'hours'),
     require2fa: require2fa(env),
