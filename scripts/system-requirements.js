@@ -131,8 +131,12 @@ export function ensureSystemPackages(log = console.log, opts = { install: true }
     );
   log(`installing system packages for: ${describe(missing)}`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  execFileSync('apt-get', ['update', '-qq'], { stdio: 'inherit', env });
-  execFileSync('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...packages], { stdio: 'inherit', env });
+  execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=300', 'update', '-qq'], { stdio: 'inherit', env });
+  execFileSync(
+    'apt-get',
+    ['-o', 'DPkg::Lock::Timeout=300', 'install', '-y', '-qq', '--no-install-recommends', ...packages],
+    { stdio: 'inherit', env },
+  );
   const still = missingRequirements(missing).missing;
   if (still.length) throw new Error(`still missing after apt-get install: ${describe(still)}`);
   log(`installed: ${packages.join(' ')}`);
