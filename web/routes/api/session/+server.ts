@@ -3,6 +3,8 @@ import { api, fail, readJson } from '$lib/server/api.ts';
 import { getServices } from '$lib/server/platform.ts';
 import { setSessionCookie } from '$lib/server/session.ts';
 import { SESSION_COOKIE } from '../../../../ingest/auth/sessions.ts';
+import { announceRevocation } from '../../../../ingest/auth/revocation.ts';
+import { sha256Hex } from '../../../../ingest/auth/secrets.ts';
 
 /** Sign in: sets an HttpOnly SameSite cookie and returns the token for `Authorization: Bearer`. */
 export const POST = api(async (event) => {
@@ -17,7 +19,16 @@ export const POST = api(async (event) => {
 
 /** Sign out. */
 export const DELETE = api(async (event) => {
-  if (event.locals.token) await getServices().sessions.logout(event.locals.token);
+  if (event.locals.token) {
+    await getServices().sessions.logout(event.locals.token);
+    // The session's /live and /video sockets close now (ingest/auth/sockets.ts).
+    if (event.locals.user)
+      announceRevocation({
+        username: event.locals.user.username,
+        tokenHash: sha256Hex(event.locals.token),
+        reason: 'logout',
+      });
+  }
   event.cookies.delete(SESSION_COOKIE, { path: '/' });
   return new Response(null, { status: 204 });
 });
