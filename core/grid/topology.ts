@@ -7,6 +7,7 @@
  * | `ring_not_closed`   | a ring whose last position differs from its first                              |
  * | `self_intersection` | a ring crosses or touches itself, or two rings of one grid cross               |
  * | `hole_outside`      | a hole not inside its outer ring                                               |
+ * | `parts_overlap`     | two parts (polygons) of one MultiPolygon overlap by more than `tolerance` m²    |
  * | `duplicate_code`    | two features with one code                                                     |
  * | `bad_code`          | a code that is not valid in the profile, or a `level` property that disagrees with it |
  * | `parent_mismatch`   | a `parent` property that is not the code's prefix                              |
@@ -36,6 +37,7 @@ export type TopologyProblemKind =
   | 'ring_not_closed'
   | 'self_intersection'
   | 'hole_outside'
+  | 'parts_overlap'
   | 'duplicate_code'
   | 'bad_code'
   | 'parent_mismatch'
@@ -293,6 +295,7 @@ interface Seg {
   minY: number;
   maxY: number;
   ring: number; // ring id inside the feature
+  part: number; // polygon (part) index inside the feature
   idx: number; // edge index in its ring
   n: number; // edges in its ring
 }
@@ -300,8 +303,8 @@ interface Seg {
 function segmentsOf(polys: Polys): Seg[] {
   const segs: Seg[] = [];
   let ringId = 0;
-  for (const rings of polys) {
-    for (const ring of rings) {
+  for (let part = 0; part < polys.length; part++) {
+    for (const ring of polys[part]) {
       const n = ring.length - 1;
       for (let i = 0; i < n; i++) {
         const ax = ring[i][0],
@@ -318,6 +321,7 @@ function segmentsOf(polys: Polys): Seg[] {
           minY: Math.min(ay, by),
           maxY: Math.max(ay, by),
           ring: ringId,
+          part,
           idx: i,
           n,
         });
@@ -493,7 +497,17 @@ export function validateTopology(features: readonly TopologyFeature[], options: 
     const segs = segmentsOf(f.polys);
     segsOf.set(f, segs);
     let found = 0;
+    // Parts of a MultiPolygon that meet: decided by area below (parts_overlap), not reported as crossings.
+    const partPairs = new Map<string, [number, number]>();
     sweepPairs(segs, null, (s, t) => {
+      if (s.part !== t.part) {
+        const m = meet(s, t);
+        if (m && m.how !== 'touch') {
+          const [a, b] = s.part < t.part ? [s.part, t.part] : [t.part, s.part];
+          if (!partPairs.has(`${a},${b}`)) partPairs.set(`${a},${b}`, [a, b]);
+        }
+        return;
+      }
       const sameRing = s.ring === t.ring;
       const adjacent = sameRing && (Math.abs(s.idx - t.idx) === 1 || Math.abs(s.idx - t.idx) === s.n - 1);
       const m = meet(s, t);
@@ -516,6 +530,39 @@ export function validateTopology(features: readonly TopologyFeature[], options: 
       }
       return found > maxPer * 4;
     });
+    // A part wholly inside another crosses nothing: look for a vertex strictly inside.
+    for (let a = 0; a < f.polys.length; a++)
+      for (let b = 0; b < f.polys.length; b++) {
+        if (a === b || partPairs.has(`${Math.min(a, b)},${Math.max(a, b)}`)) continue;
+        if (f.polys[a][0]?.some((p) => locate(p[0], p[1], [f.polys[b]]) > 0))
+          partPairs.set(`${Math.min(a, b)},${Math.max(a, b)}`, [Math.min(a, b), Math.max(a, b)]);
+      }
+    for (const [a, b] of partPairs.values()) {
+      let piece: ReturnType<typeof largestPiece> = null;
+      try {
+        piece = largestPiece(intersection([f.polys[a]] as never, [f.polys[b]] as never) as Polys);
+      } catch {
+        piece = { area: Infinity, total: Infinity, at: interiorPoint(f.polys[a]) };
+      }
+      if (piece && piece.total > tol) {
+        add(
+          'parts_overlap',
+          [f.code],
+          piece.at,
+          `${f.code}: parts ${a + 1} and ${b + 1} of its MultiPolygon overlap by ${fmtArea(piece.total)} near ` +
+            `${piece.at[0].toFixed(5)}, ${piece.at[1].toFixed(5)} (make them one polygon, or cut one back)`,
+          piece.total,
+        );
+      } else {
+        // Parts that only share an edge stretch: not a valid MultiPolygon either (OGC), but no area.
+        add(
+          'self_intersection',
+          [f.code],
+          interiorPoint(f.polys[a]),
+          `${f.code}: parts ${a + 1} and ${b + 1} of its MultiPolygon share an edge (make them one polygon)`,
+        );
+      }
+    }
     for (const rings of f.polys) {
       for (let h = 1; h < rings.length; h++) {
         const hole = rings[h];
@@ -628,6 +675,7 @@ export function validateTopology(features: readonly TopologyFeature[], options: 
     'ring_not_closed',
     'self_intersection',
     'hole_outside',
+    'parts_overlap',
     'duplicate_code',
     'bad_code',
     'parent_mismatch',

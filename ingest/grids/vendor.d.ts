@@ -9,6 +9,10 @@ declare module 'shpjs' {
     buffer: ArrayBuffer | ArrayBufferView,
     whiteList?: string[],
   ): Promise<ShpResult | ShpResult[]>;
+  /** The geometries of a .shp, in record order (reprojected when a .prj text is given). */
+  export function parseShp(shp: ArrayBuffer | ArrayBufferView, prj?: string): import('geojson').Geometry[];
+  /** Geometries and DBF rows zipped into a FeatureCollection. */
+  export function combine(parts: [unknown[], unknown[] | undefined]): FeatureCollection;
 }
 
 declare module 'tokml' {
