@@ -113,6 +113,19 @@ export const CaseIntakeBody = Type.Object(
       Type.Literal('superior'),
     ]),
     priority: Type.Optional(Priority),
+    reporter: Type.Optional(
+      Type.Object(
+        {
+          name: Type.Optional(Type.String({ maxLength: 100 })),
+          phone: Type.Optional(Type.String({ maxLength: 40, pattern: '^[0-9+()\\- ]*$' })),
+        },
+        {
+          additionalProperties: false,
+          description:
+            "the caller's contact (hotline 12345/8890); kept off the case document, shown masked to its handlers",
+        },
+      ),
+    ),
   },
   { $id: 'CaseIntakeBody', additionalProperties: false },
 );
@@ -224,6 +237,11 @@ export const CaseSchema = Type.Object(
     actions: Type.Optional(
       Type.Array(Type.String(), { description: 'the actions the requesting user may take now (the UI buttons)' }),
     ),
+    gridWorkers: Type.Optional(
+      Type.Array(Type.Object({ username: Type.String(), name: Type.String() }), {
+        description: 'GET /api/cases/{id} only: grid workers whose scope covers the case grid (dispatch targets)',
+      }),
+    ),
   },
   { $id: 'Case', additionalProperties: true },
 );
@@ -239,6 +257,9 @@ export const TrailEntrySchema = Type.Object({
     description: 'a case action, intake, or a rule change: add_events, raise_priority, condition_cleared',
   }),
   actor: Type.String(),
+  actorName: Type.Optional(
+    Type.String({ description: "the actor's display name (the username for platform entries); not hashed" }),
+  ),
   role: Type.String(),
   at: Type.String({ format: 'date-time' }),
   note: Type.Union([Type.String(), Type.Null()]),

@@ -424,6 +424,57 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
           responses: { ...ok(ref('Trail')), ...errors('401', '404') },
         },
       },
+      '/api/cases/{id}/evidence': {
+        get: {
+          summary: 'The evidence files of the case: snapshots, intake attachments, handling photos (no bytes)',
+          parameters: [idParam('case id or code')],
+          responses: {
+            ...ok({
+              type: 'object',
+              properties: {
+                evidence: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      id: { type: 'integer' },
+                      kind: { type: 'string', enum: ['snapshot', 'attachment', 'photo'] },
+                      source: { type: ['string', 'null'], description: 'camera id or the username who attached it' },
+                      mime: { type: 'string' },
+                      createdAt: { type: 'string', format: 'date-time' },
+                      url: { type: 'string' },
+                    },
+                  },
+                },
+              },
+            }),
+            ...errors('401', '404'),
+          },
+        },
+        post: {
+          summary: 'Attach a photo (接件附件 or 处置照片); its url goes into the evidence of a handle action',
+          parameters: [
+            idParam('case id or code'),
+            { name: 'kind', in: 'query', schema: { type: 'string', enum: ['attachment', 'photo'], default: 'photo' } },
+          ],
+          requestBody: {
+            required: true,
+            description: 'the image itself, at most 512 KiB (the workbench scales photos to 1600 px first)',
+            content: {
+              'image/jpeg': { schema: { type: 'string', format: 'binary' } },
+              'image/png': { schema: { type: 'string', format: 'binary' } },
+              'image/webp': { schema: { type: 'string', format: 'binary' } },
+            },
+          },
+          responses: {
+            '201': jsonBody(
+              { type: 'object', properties: { id: { type: 'integer' }, url: { type: 'string' } } },
+              'attached',
+            ),
+            ...errors('400', '401', '403', '404'),
+          },
+        },
+      },
       '/api/cases/{id}/evidence/{eid}': {
         get: {
           summary: 'An evidence file of the case (the camera snapshot taken when it was raised, 视频联动)',

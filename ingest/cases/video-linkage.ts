@@ -37,6 +37,27 @@ export async function getEvidence(db: Db, caseId: string, id: number): Promise<{
   return row ? { mime: row.mime, bytes: Buffer.from(row.bytes) } : null;
 }
 
+/** The evidence files of a case, oldest first, without their bytes (`GET /api/cases/{id}/evidence`). */
+export async function listEvidence(
+  db: Db,
+  caseId: string,
+): Promise<{ id: number; kind: string; source: string | null; mime: string; createdAt: string }[]> {
+  const r = await db.query<{
+    id: string;
+    kind: string;
+    source: string | null;
+    mime: string;
+    created_at: Date | string;
+  }>(`SELECT id, kind, source, mime, created_at FROM case_evidence WHERE case_id = $1 ORDER BY id`, [caseId]);
+  return r.rows.map((x) => ({
+    id: Number(x.id),
+    kind: x.kind,
+    source: x.source,
+    mime: x.mime,
+    createdAt: new Date(x.created_at).toISOString(),
+  }));
+}
+
 export function attachVideoLinkage(deps: {
   cases: CaseService;
   video: VideoRelay;

@@ -3,13 +3,22 @@
  * Every message carries a `seq`; a client that reconnects with `?since=SEQ` gets what it missed from a
  * ring buffer, or `{"type": "resync"}` when the gap is too old, and then refetches.
  * Slow clients cannot grow memory: past a bound of buffered bytes they are dropped (and reconnect).
+ * Sessions (ingest/auth/sockets.ts): cookie, bearer or one-use `?ticket=`; closed with 4401 within a second
+ * of sign-out, expiry, password change or disable; at most MAX_LIVE_SOCKETS_PER_USER per user (429 beyond).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { Gauge, Counter, type Registry } from 'prom-client';
-import type { Sessions, SessionUser } from '../auth/sessions.ts';
-import { tokenFromHeaders } from '../auth/sessions.ts';
+import type { SessionUser } from '../auth/sessions.ts';
+import { scopeOf } from '../auth/scope.ts';
+import {
+  authenticateUpgrade,
+  refuseUpgrade,
+  SocketGuard,
+  MAX_LIVE_SOCKETS_PER_USER,
+  type UpgradeAuthDeps,
+} from '../auth/sockets.ts';
 import type { Bus } from './bus.ts';
 import type { Logger } from '../log.ts';
 
@@ -36,17 +45,18 @@ const RING = 5000; // messages kept for resync
 const MAX_BUFFERED = 4 * 1024 * 1024; // bytes queued per client before it is dropped
 
 /**
- * Whether a user may see a message: admin sees all; a department handler sees what names its department;
- * a scoped user sees messages about grids inside its scope (a street commander: every grid of the street).
- * `grid: null` addresses everyone signed in; `grid: ''` (outside every grid) only unscoped users (admin).
+ * Whether a user may see a message, by the one read-scope rule (ingest/auth/scope.ts): admin sees all;
+ * `grid: null` addresses everyone signed in; a department handler sees what names its department (assigned
+ * or whistled, as core/cases/machine.ts says), within its grid scope if it has one; a grid-scoped user sees
+ * messages about grids inside its scope; `grid: ''` (outside every grid) only unscoped users.
  */
 export function maySee(user: SessionUser, a: Audience): boolean {
-  if (user.role === 'admin') return true;
-  if (a.grid === null) return true;
-  // A department handler sees what names its department (assigned or whistled), as the case machine's
-  // scope rule says (core/cases/machine.ts), whatever its grid scope.
-  if (user.scopeDepartment) return !!a.departments?.includes(user.scopeDepartment);
-  return !!user.scopeGrid && a.grid.startsWith(user.scopeGrid);
+  const s = scopeOf(user);
+  if (s.none) return false;
+  if (s.all || a.grid === null) return true;
+  if (s.grids && !a.grid.startsWith(s.grids)) return false;
+  if (s.department) return !!a.departments?.includes(s.department);
+  return true;
 }
 
 export class LiveHub {
@@ -59,7 +69,25 @@ export class LiveHub {
   private sent: Counter;
   private dropped: Counter;
 
-  constructor(private readonly deps: { sessions: Sessions; bus: Bus; log: Logger; registry: Registry }) {
+  readonly guard: SocketGuard;
+
+  constructor(
+    private readonly deps: {
+      auth: UpgradeAuthDeps;
+      /** Whether a session (by token hash) is still valid: the periodic re-check. */
+      stillValid(tokenHash: string): Promise<boolean>;
+      bus: Bus;
+      log: Logger;
+      registry: Registry;
+      maxPerUser?: number;
+    },
+  ) {
+    this.guard = new SocketGuard({
+      name: 'live',
+      maxPerUser: deps.maxPerUser ?? MAX_LIVE_SOCKETS_PER_USER,
+      stillValid: deps.stillValid,
+      onError: (err) => deps.log.warn({ err }, '/live session re-check failed'),
+    });
     this.gauge = new Gauge({
       name: 'onegrid_ws_clients',
       help: 'connected /live WebSocket clients',
@@ -105,16 +133,13 @@ export class LiveHub {
   }
 
   async handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, url: URL): Promise<void> {
-    const token =
-      tokenFromHeaders({ cookie: req.headers.cookie, authorization: req.headers.authorization }) ??
-      url.searchParams.get('token');
-    const user = await this.deps.sessions.user(token);
-    if (!user) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      return;
-    }
+    const session = await authenticateUpgrade(req, url, this.deps.auth);
+    if (!session) return refuseUpgrade(socket, 401);
+    if (!this.guard.hasRoom(session.user.username)) return refuseUpgrade(socket, 429);
+    const user = session.user;
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       this.clients.set(ws, user);
+      this.guard.add(ws, session);
       this.gauge.set(this.clients.size);
       ws.on('close', () => {
         this.clients.delete(ws);
@@ -129,7 +154,12 @@ export class LiveHub {
         JSON.stringify({
           type: 'hello',
           seq: this.seq,
-          user: { username: user.username, role: user.role, scope: user.scopeGrid },
+          user: {
+            username: user.username,
+            role: user.role,
+            scope: user.scopeGrid,
+            department: user.scopeDepartment,
+          },
         }),
       );
       if (Number.isInteger(since) && since > 0 && since < this.seq) {
@@ -166,6 +196,7 @@ export class LiveHub {
 
   async close(): Promise<void> {
     this.unsubscribe();
+    this.guard.close();
     for (const ws of this.clients.keys()) ws.terminate();
     this.clients.clear();
     this.wss.close();

@@ -132,6 +132,50 @@ const DICT = {
   shown: { zh: '显示', en: 'shown' },
   of: { zh: '共', en: 'of' },
   simulatedShort: { zh: '模拟', en: 'SIM' },
+  // workbench: forms
+  choose: { zh: '请选择', en: 'Choose' },
+  dispatchTarget: { zh: '派遣至', en: 'Dispatch to' },
+  suggested: { zh: '建议', en: 'suggested' },
+  gridWorkers: { zh: '本网格网格员', en: 'Grid workers of this grid' },
+  departments: { zh: '职能部门', en: 'Departments' },
+  slaDeadline: { zh: '处置时限（按时限标准）', en: 'Deadline (from the SLA)' },
+  verifyResult: { zh: '核查结论', en: 'Verification' },
+  verifyPass: { zh: '通过，结案', en: 'Passes: close' },
+  verifyFail: { zh: '不通过，返工', en: 'Fails: rework' },
+  photos: { zh: '现场照片', en: 'Photos' },
+  attachments: { zh: '附件（照片）', en: 'Attachments (photos)' },
+  uploading: { zh: '上传中…', en: 'Uploading…' },
+  uploadFailed: { zh: '照片上传失败', en: 'Photo upload failed' },
+  // workbench: intake
+  intake: { zh: '接件', en: 'New case' },
+  intakeTitle: { zh: '接件登记', en: 'Take in a case' },
+  description: { zh: '描述', en: 'Description' },
+  categorySearch: { zh: '类别（可搜索）', en: 'Category (type to search)' },
+  placeSearch: { zh: '搜索网格、社区或设备', en: 'Search a grid, community or device' },
+  pickOnMap: { zh: '或在地图上点击位置', en: 'or click the location on the map' },
+  noLocation: { zh: '尚未选择位置', en: 'No location chosen yet' },
+  outsideGrids: { zh: '该位置不在任何网格内', en: 'This location lies outside every grid' },
+  callerName: { zh: '来电人姓名', en: 'Caller name' },
+  callerPhone: { zh: '来电号码', en: 'Caller phone' },
+  show: { zh: '显示', en: 'Show' },
+  hide: { zh: '隐藏', en: 'Hide' },
+  created_ok: { zh: '已接件', en: 'Case taken in' },
+  byCategoryDefault: { zh: '按类别默认', en: 'Default for the category' },
+  // workbench: drawer facts
+  handling: { zh: '处置情况', en: 'Handling' },
+  handledBy: { zh: '处置人', en: 'Handled by' },
+  handledAt: { zh: '反馈时间', en: 'Handled at' },
+  evidence: { zh: '证据照片', en: 'Evidence' },
+  supervision: { zh: '督办', en: 'Supervision' },
+  supervised: { zh: '已督办', en: 'Supervised' },
+  notSupervised: { zh: '未督办', en: 'Not supervised' },
+  times: { zh: '次', en: 'times' },
+  reworkCount: { zh: '返工次数', en: 'Rework count' },
+  whistles: { zh: '吹哨部门', en: 'Whistled departments' },
+  reported: { zh: '已报到', en: 'Reported' },
+  notReported: { zh: '未报到', en: 'Not reported' },
+  reportBy: { zh: '报到时限', en: 'Report by' },
+  satisfactionShort: { zh: '满意度', en: 'Satisfaction' },
 } as const;
 
 export type Key = keyof typeof DICT;
@@ -168,6 +212,16 @@ const ACTIONS: Record<string, [string, string]> = {
   raise_priority: ['提升优先级', 'Priority raised'],
   condition_cleared: ['告警解除', 'Condition cleared'],
   merge_in: ['并入案件', 'Case merged in'],
+};
+const ROLES: Record<string, [string, string]> = {
+  admin: ['管理员', 'Administrator'],
+  analyst: ['网格分析员', 'Grid analyst'],
+  commander: ['指挥长', 'Commander'],
+  dispatcher: ['派遣员', 'Dispatcher'],
+  department: ['职能部门', 'Department'],
+  gridworker: ['网格员', 'Grid worker'],
+  viewer: ['观察员', 'Viewer'],
+  system: ['平台', 'Platform'],
 };
 const SOURCES: Record<string, [string, string]> = {
   hotline: ['热线', 'Hotline'],
@@ -219,6 +273,7 @@ class I18n {
   source = (s: string) => pick(SOURCES, s, this.lang);
   level = (l: string) => pick(LEVELS, l, this.lang);
   kind = (k: string) => pick(KINDS, k, this.lang);
+  role = (r: string) => pick(ROLES, r, this.lang);
   priority = (p: number | string) => pick(PRIORITIES, String(p), this.lang);
   /** A category id (`fire.fire_alarm`) or class id (`fire`) by name. */
   category = (id: string) => {

@@ -9,6 +9,22 @@ import type { Case, GridFC, TrailEntry } from './types.ts';
 import type { Polygon, MultiPolygon } from 'geojson';
 
 export type CaseWithActions = Case & { actions?: string[]; events?: unknown[] };
+/** GET /api/cases/{id}: the case with the routing table's suggestion and the grid workers of its grid. */
+export type CaseView = CaseWithActions & {
+  suggestedDepartment?: string;
+  gridWorkers?: { username: string; name: string }[];
+};
+/** A trail entry with its actor's display name (GET /api/cases/{id}/trail). */
+export type NamedTrailEntry = TrailEntry & { actorName?: string };
+/** GET /api/cases/{id}/evidence. */
+export interface EvidenceItem {
+  id: number;
+  kind: string;
+  source: string | null;
+  mime: string;
+  createdAt: string;
+  url: string;
+}
 
 export interface Change {
   field: string;
@@ -44,8 +60,9 @@ export function caseChanges(a: Case, b: Case): Change[] {
 }
 
 export class CaseDetail {
-  case = $state.raw<CaseWithActions | null>(null);
-  trail = $state.raw<TrailEntry[]>([]);
+  case = $state.raw<CaseView | null>(null);
+  trail = $state.raw<NamedTrailEntry[]>([]);
+  evidence = $state.raw<EvidenceItem[]>([]);
   verified = $state<boolean | null>(null);
   gridGeometry = $state.raw<Polygon | MultiPolygon | null>(null);
   error = $state('');
@@ -58,11 +75,12 @@ export class CaseDetail {
     this.abort?.abort();
     const ac = (this.abort = new AbortController());
     this.error = '';
-    const [c, t] = await Promise.all([
-      getJson<CaseWithActions>(`/api/cases/${encodeURIComponent(id)}`, { signal: ac.signal }),
-      getJson<{ entries: TrailEntry[]; verified: boolean }>(`/api/cases/${encodeURIComponent(id)}/trail`, {
+    const [c, t, ev] = await Promise.all([
+      getJson<CaseView>(`/api/cases/${encodeURIComponent(id)}`, { signal: ac.signal }),
+      getJson<{ entries: NamedTrailEntry[]; verified: boolean }>(`/api/cases/${encodeURIComponent(id)}/trail`, {
         signal: ac.signal,
       }),
+      getJson<{ evidence: EvidenceItem[] }>(`/api/cases/${encodeURIComponent(id)}/evidence`, { signal: ac.signal }),
     ]);
     if (ac.signal.aborted) return;
     if (!c.ok) {
@@ -71,6 +89,7 @@ export class CaseDetail {
       return;
     }
     this.case = c.data;
+    this.evidence = ev.ok ? ev.data.evidence : [];
     if (t.ok) {
       this.trail = t.data.entries;
       this.verified = t.data.verified;
