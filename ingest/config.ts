@@ -40,6 +40,16 @@ export interface Config {
   readonly require2fa: 'off' | 'admin';
   /** Security audit entries are kept this many days, never fewer than 180 (AUDIT_RETENTION_DAYS). */
   readonly auditRetentionDays: number;
+  /**
+   * Bearer token that may read `/metrics` (METRICS_TOKEN, ≥ 16 characters); null = only an admin session
+   * may. `/metrics` is never anonymous.
+   */
+  readonly metricsToken: string | null;
+  /**
+   * Origins besides this site's own whose browsers may open `/live`, `/video/*` and `/mqtt` WebSockets
+   * (WS_ALLOWED_ORIGINS, comma-separated full origins such as `https://wall.example.gov.cn`).
+   */
+  readonly wsAllowedOrigins: readonly string[];
 }
 
 export const DEFAULTS = {
@@ -127,6 +137,33 @@ function require2fa(env: NodeJS.ProcessEnv): 'off' | 'admin' {
   throw new ConfigError('REQUIRE_2FA', `must be "off" or "admin", got "${env.REQUIRE_2FA}"`);
 }
 
+function metricsToken(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.METRICS_TOKEN?.trim();
+  if (!raw) return null;
+  if (raw.length < 16 || /\s/.test(raw))
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters without spaces');
+  return raw;
+}
+
+function origins(env: NodeJS.ProcessEnv, name: string): readonly string[] {
+  const raw = env[name]?.trim();
+  if (!raw) return Object.freeze([]);
+  return Object.freeze(
+    raw.split(',').map((o) => {
+      const v = o.trim();
+      let u: URL | null = null;
+      try {
+        u = new URL(v);
+      } catch {
+        /* reported below */
+      }
+      if (!u || !['http:', 'https:'].includes(u.protocol) || u.origin !== v)
+        throw new ConfigError(name, `must list origins such as https://wall.example.org (no path), got "${v}"`);
+      return v;
+    }),
+  );
+}
+
 /** Parse and validate a configuration from an environment (default: process.env). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = (env.LOG_LEVEL ?? DEFAULTS.logLevel).trim().toLowerCase();
@@ -161,6 +198,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionMaxHours: int(env, 'SESSION_MAX_HOURS', DEFAULTS.sessionMaxHours, 1, 168, 'hours'),
     require2fa: require2fa(env),
     auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', DEFAULTS.auditRetentionDays, 180, 36500, 'days'),
+    metricsToken: metricsToken(env),
+    wsAllowedOrigins: origins(env, 'WS_ALLOWED_ORIGINS'),
   };
   return Object.freeze(cfg);
 }

@@ -15,12 +15,22 @@ import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { seed, type SeedResult } from './seed.ts';
 import { GridService } from './grids/service.ts';
-import { Sessions, tokenFromHeaders } from './auth/sessions.ts';
+import { Sessions } from './auth/sessions.ts';
+import { scopeOf, deviceVisible } from './auth/scope.ts';
+import {
+  authenticateUpgrade,
+  originAllowed,
+  refuseUpgrade,
+  SocketGuard,
+  TicketStore,
+  MAX_VIDEO_SOCKETS_PER_USER,
+  type UpgradeAuthDeps,
+} from './auth/sockets.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.ts';
 import { createIngest } from './consumer/index.ts';
 import { registerServices, type Services } from './services.ts';
 import { startSimulator, type Simulator } from './demo/simulator.ts';
-import { getKv } from './store/users.ts';
+import { getKv, userBySession } from './store/users.ts';
 import { localBus, mqttBus } from './live/bus.ts';
 import { LiveHub } from './live/hub.ts';
 import { KpiFeed } from './live/kpi.ts';
@@ -73,7 +83,18 @@ export async function startPlatform(
     ? await mqttBus(config.mqttUrl, log.child({ tier: 'bus' }), `onegrid-web-${process.pid}-${startedAt}`)
     : localBus();
   const sessions = new Sessions(db);
-  const live = new LiveHub({ sessions, bus, log: log.child({ tier: 'live' }), registry });
+  // WebSocket sessions (ingest/auth/sockets.ts): cookie, bearer or a one-use ticket; re-checked by token hash.
+  const tickets = new TicketStore();
+  const userOfTokenHash = (h: string) => userBySession(db, h, new Date());
+  const socketAuth: UpgradeAuthDeps = { userOfToken: (t) => sessions.user(t), userOfTokenHash, tickets };
+  const stillValid = async (h: string) => (await userOfTokenHash(h)) !== null;
+  const live = new LiveHub({ auth: socketAuth, stillValid, bus, log: log.child({ tier: 'live' }), registry });
+  const videoGuard = new SocketGuard({
+    name: 'video',
+    maxPerUser: MAX_VIDEO_SOCKETS_PER_USER,
+    stillValid,
+    onError: (err) => log.warn({ err }, '/video session re-check failed'),
+  });
   // Cameras: one ffmpeg per camera on demand, shared by viewers; states reach the wall over /live.
   const cameraGrid = new Map<string, string | null>();
   const video = createVideoRelay({
@@ -105,7 +126,7 @@ export async function startPlatform(
     ready: false,
     demo: config.demo,
     onStop: [],
-    ext: {},
+    ext: { tickets },
   };
   // Cases: the service (web tier's CasePort), the rules runner fed by ingest after each commit, the timers.
   const cases = new CaseService({ db, grids, live, log: log.child({ tier: 'cases' }) });
@@ -174,18 +195,16 @@ export async function startPlatform(
     (req, socket, head, url) => {
       const m = /^\/video\/([A-Za-z0-9._-]{1,64})$/.exec(url.pathname);
       if (!m) return false;
-      // Authenticated and scoped like every other request: the camera must lie in the user's grid scope.
+      // Authenticated and scoped like every other request: the camera must be in the user's read scope
+      // (ingest/auth/scope.ts); at most MAX_VIDEO_SOCKETS_PER_USER per user; closed when the session ends.
       (async () => {
-        const token =
-          tokenFromHeaders({ cookie: req.headers.cookie, authorization: req.headers.authorization }) ??
-          url.searchParams.get('token');
-        const user = await sessions.user(token);
-        if (!user) return socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        const session = await authenticateUpgrade(req, url, socketAuth);
+        if (!session) return refuseUpgrade(socket, 401);
         const cam = await getDevice(db, m[1]);
-        const scope = user.role === 'admin' ? null : user.scopeGrid;
-        if (!cam || cam.kind !== 'camera' || (scope !== null && !(cam.grid ?? '').startsWith(scope)))
-          return socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-        video.handleUpgrade(req, socket, head, m[1], url.searchParams);
+        if (!cam || cam.kind !== 'camera' || !(await deviceVisible(db, scopeOf(session.user), cam.id)))
+          return refuseUpgrade(socket, 404);
+        if (!videoGuard.hasRoom(session.user.username)) return refuseUpgrade(socket, 429);
+        video.handleUpgrade(req, socket, head, m[1], url.searchParams, (ws) => videoGuard.add(ws, session));
       })().catch((e) => {
         log.error({ err: e }, 'video upgrade failed');
         socket.destroy();
@@ -219,6 +238,8 @@ export async function startPlatform(
   http.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
+    // Cross-site WebSocket hijacking: a browser's Origin must be ours or allowed (ingest/auth/sockets.ts).
+    if (!originAllowed(req, config.wsAllowedOrigins)) return refuseUpgrade(socket, 403);
     for (const h of upgrades) if (h(req, socket, head, url)) return;
     socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
   });
@@ -274,6 +295,7 @@ export async function startPlatform(
         const httpClosed = new Promise<void>((r) => http.close(() => r()));
         for (const stop of services.onStop) await stop().catch((e) => log.error({ err: e }, 'stop hook'));
         await services.ingest.stop().catch((e) => log.error({ err: e }, 'ingest stop'));
+        videoGuard.close();
         await video.close().catch((e) => log.error({ err: e }, 'video close'));
         await live.close();
         await bus.close().catch(() => {});

@@ -17,12 +17,27 @@ export { redact } from './redact.ts';
 export { USER_AGENT_PREFIX } from './ffmpeg.ts';
 
 /** WebSocket close codes the relay uses (4000–4999 are the application's, RFC 6455 §7.4.2). */
-export const CLOSE_CODES = { unknownCamera: 4404, tooSlow: 4008, shuttingDown: 1001, error: 1011 } as const;
+export const CLOSE_CODES = {
+  unknownCamera: 4404,
+  tooSlow: 4008,
+  shuttingDown: 1001,
+  error: 1011,
+  /** The viewer's session ended (sign-out, expiry, password change, disable): ingest/auth/sockets.ts. */
+  sessionEnded: 4401,
+} as const;
 
 const silent: Logger = { info() {}, warn() {}, error() {} };
 
 export interface VideoRelay {
-  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer, cameraId: string, query?: URLSearchParams): void;
+  /** Take an authorised upgrade; `onSocket` gets the viewer's socket (to close it when its session ends). */
+  handleUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    cameraId: string,
+    query?: URLSearchParams,
+    onSocket?: (ws: WebSocket) => void,
+  ): void;
   snapshot(cameraId: string): Promise<Buffer>;
   states(): Record<string, CameraState>;
   close(): Promise<void>;
@@ -124,8 +139,9 @@ export function createVideoRelay(opts: VideoRelayOptions): VideoRelay {
   }
 
   return {
-    handleUpgrade(req, socket, head, cameraId, query) {
+    handleUpgrade(req, socket, head, cameraId, query, onSocket) {
       wss.handleUpgrade(req, socket, head, (ws) => {
+        onSocket?.(ws);
         if (closing) {
           ws.close(CLOSE_CODES.shuttingDown, 'video relay shutting down');
           return;
