@@ -40,16 +40,19 @@ export interface Config {
   readonly require2fa: 'off' | 'admin';
   /** Security audit entries are kept this many days, never fewer than 180 (AUDIT_RETENTION_DAYS). */
   readonly auditRetentionDays: number;
+  /** Grid code profile of imports and new drafts (GRID_CODE_PROFILE: gb15 | gb14 | stat20; default gb15). */
+  readonly gridCodeProfile: 'gb15' | 'gb14' | 'stat20';
+  /** Grids must lie in this box: WGS-84 degrees [minLng, minLat, maxLng, maxLat] (GRID_REGION; default China). */
+  readonly gridRegion: readonly [number, number, number, number];
   /**
-   * Bearer token that may read `/metrics` (METRICS_TOKEN, ≥ 16 characters); null = only an admin session
-   * may. `/metrics` is never anonymous.
+   * Largest share (0–1) of located devices a grid publish may leave outside every base grid without an
+   * explicit confirmation (GRID_PUBLISH_MAX_OUTSIDE; default 0.05). Any open case left outside needs one too.
    */
-  readonly metricsToken: string | null;
-  /**
-   * Origins besides this site's own whose browsers may open `/live`, `/video/*` and `/mqtt` WebSockets
-   * (WS_ALLOWED_ORIGINS, comma-separated full origins such as `https://wall.example.gov.cn`).
-   */
-  readonly wsAllowedOrigins: readonly string[];
+  readonly gridPublishMaxOutside: number;
+  /** Grid import limit: file and unzipped size in MiB (GRID_IMPORT_MAX_MB, default 256). */
+  readonly gridImportMaxMb: number;
+  /** Grid import limit: features in one file (GRID_IMPORT_MAX_FEATURES, default 100000). */
+  readonly gridImportMaxFeatures: number;
 }
 
 export const DEFAULTS = {
@@ -66,6 +69,11 @@ export const DEFAULTS = {
   sessionMaxHours: 12, // hours (a command-centre shift)
   require2fa: 'off',
   auditRetentionDays: 180, // days; GB/T 22239-2019 level 3 keeps audit records at least six months
+  gridCodeProfile: 'gb15',
+  gridRegion: [73, 3, 136, 54], // degrees: China, the South China Sea islands included
+  gridPublishMaxOutside: 0.05, // share of located devices
+  gridImportMaxMb: 256, // MiB
+  gridImportMaxFeatures: 100_000,
 } as const;
 
 export class ConfigError extends Error {
@@ -137,31 +145,37 @@ function require2fa(env: NodeJS.ProcessEnv): 'off' | 'admin' {
   throw new ConfigError('REQUIRE_2FA', `must be "off" or "admin", got "${env.REQUIRE_2FA}"`);
 }
 
-function metricsToken(env: NodeJS.ProcessEnv): string | null {
-  const raw = env.METRICS_TOKEN?.trim();
-  if (!raw) return null;
-  if (raw.length < 16 || /\s/.test(raw))
-    throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters without spaces');
-  return raw;
+function gridCodeProfile(env: NodeJS.ProcessEnv): Config['gridCodeProfile'] {
+  const raw = env.GRID_CODE_PROFILE?.trim().toLowerCase();
+  if (!raw) return DEFAULTS.gridCodeProfile;
+  if (raw === 'gb15' || raw === 'gb14' || raw === 'stat20') return raw;
+  throw new ConfigError('GRID_CODE_PROFILE', `must be gb15, gb14 or stat20, got "${env.GRID_CODE_PROFILE}"`);
 }
 
-function origins(env: NodeJS.ProcessEnv, name: string): readonly string[] {
+function gridRegion(env: NodeJS.ProcessEnv): Config['gridRegion'] {
+  const raw = env.GRID_REGION?.trim();
+  if (!raw) return DEFAULTS.gridRegion;
+  const v = raw.split(',').map((s) => Number(s.trim()));
+  if (
+    v.length !== 4 ||
+    v.some((n) => !Number.isFinite(n)) ||
+    v[0] < -180 ||
+    v[2] > 180 ||
+    v[1] < -90 ||
+    v[3] > 90 ||
+    v[0] >= v[2] ||
+    v[1] >= v[3]
+  )
+    throw new ConfigError('GRID_REGION', `must be minLng,minLat,maxLng,maxLat in degrees, got "${raw}"`);
+  return [v[0], v[1], v[2], v[3]];
+}
+
+function share(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
   const raw = env[name]?.trim();
-  if (!raw) return Object.freeze([]);
-  return Object.freeze(
-    raw.split(',').map((o) => {
-      const v = o.trim();
-      let u: URL | null = null;
-      try {
-        u = new URL(v);
-      } catch {
-        /* reported below */
-      }
-      if (!u || !['http:', 'https:'].includes(u.protocol) || u.origin !== v)
-        throw new ConfigError(name, `must list origins such as https://wall.example.org (no path), got "${v}"`);
-      return v;
-    }),
-  );
+  if (!raw) return dflt;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0 || n > 1) throw new ConfigError(name, `must be a share from 0 to 1, got "${raw}"`);
+  return n;
 }
 
 /** Parse and validate a configuration from an environment (default: process.env). */
@@ -198,8 +212,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionMaxHours: int(env, 'SESSION_MAX_HOURS', DEFAULTS.sessionMaxHours, 1, 168, 'hours'),
     require2fa: require2fa(env),
     auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', DEFAULTS.auditRetentionDays, 180, 36500, 'days'),
-    metricsToken: metricsToken(env),
-    wsAllowedOrigins: origins(env, 'WS_ALLOWED_ORIGINS'),
+    gridCodeProfile: gridCodeProfile(env),
+    gridRegion: gridRegion(env),
+    gridPublishMaxOutside: share(env, 'GRID_PUBLISH_MAX_OUTSIDE', DEFAULTS.gridPublishMaxOutside),
+    gridImportMaxMb: int(env, 'GRID_IMPORT_MAX_MB', DEFAULTS.gridImportMaxMb, 1, 4096, 'MiB'),
+    gridImportMaxFeatures: int(
+      env,
+      'GRID_IMPORT_MAX_FEATURES',
+      DEFAULTS.gridImportMaxFeatures,
+      1,
+      10_000_000,
+      'features',
+    ),
   };
   return Object.freeze(cfg);
 }
