@@ -53,6 +53,16 @@ export interface Config {
   readonly gridImportMaxMb: number;
   /** Grid import limit: features in one file (GRID_IMPORT_MAX_FEATURES, default 100000). */
   readonly gridImportMaxFeatures: number;
+  /**
+   * Bearer token that may read `/metrics` (METRICS_TOKEN, ≥ 16 characters); null = only an admin session
+   * may. `/metrics` is never anonymous.
+   */
+  readonly metricsToken: string | null;
+  /**
+   * Origins besides this site's own whose browsers may open `/live`, `/video/*` and `/mqtt` WebSockets
+   * (WS_ALLOWED_ORIGINS, comma-separated full origins such as `https://wall.example.gov.cn`).
+   */
+  readonly wsAllowedOrigins: readonly string[];
 }
 
 export const DEFAULTS = {
@@ -145,6 +155,33 @@ function require2fa(env: NodeJS.ProcessEnv): 'off' | 'admin' {
   throw new ConfigError('REQUIRE_2FA', `must be "off" or "admin", got "${env.REQUIRE_2FA}"`);
 }
 
+function metricsToken(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.METRICS_TOKEN?.trim();
+  if (!raw) return null;
+  if (raw.length < 16 || /\s/.test(raw))
+    throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters without spaces');
+  return raw;
+}
+
+function origins(env: NodeJS.ProcessEnv, name: string): readonly string[] {
+  const raw = env[name]?.trim();
+  if (!raw) return Object.freeze([]);
+  return Object.freeze(
+    raw.split(',').map((o) => {
+      const v = o.trim();
+      let u: URL | null = null;
+      try {
+        u = new URL(v);
+      } catch {
+        /* reported below */
+      }
+      if (!u || !['http:', 'https:'].includes(u.protocol) || u.origin !== v)
+        throw new ConfigError(name, `must list origins such as https://wall.example.org (no path), got "${v}"`);
+      return v;
+    }),
+  );
+}
+
 function gridCodeProfile(env: NodeJS.ProcessEnv): Config['gridCodeProfile'] {
   const raw = env.GRID_CODE_PROFILE?.trim().toLowerCase();
   if (!raw) return DEFAULTS.gridCodeProfile;
@@ -224,6 +261,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       10_000_000,
       'features',
     ),
+    metricsToken: metricsToken(env),
+    wsAllowedOrigins: origins(env, 'WS_ALLOWED_ORIGINS'),
   };
   return Object.freeze(cfg);
 }
