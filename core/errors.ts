@@ -23,7 +23,10 @@ export type ErrorCode =
   | 'weak_password'
   | 'totp_required'
   | 'password_change_required'
-  | 'totp_enrolment_required';
+  | 'totp_enrolment_required'
+  // the grid worker's app (issue 15)
+  | 'unsupported_media'
+  | 'too_far';
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
@@ -46,6 +49,10 @@ const STATUS: Record<ErrorCode, number> = {
   totp_required: 401,
   password_change_required: 403,
   totp_enrolment_required: 403,
+  /** An upload whose bytes are not an accepted type (sniffed, never the declared content-type). */
+  unsupported_media: 415,
+  /** An on-site check (核查) made further from the case than allowed, without an override reason. */
+  too_far: 422,
 };
 
 export class DomainError extends Error {
