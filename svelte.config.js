@@ -23,6 +23,28 @@ const config = {
     // form-encoded service requests without an Origin header, as GeoReport v2 says; '*' turns the
     // built-in check off.
     csrf: { trustedOrigins: ['*'] },
+    // Content-Security-Policy of every page (README "Security"). SvelteKit adds a nonce for its own inline
+    // bootstrap script. The wall needs: maplibre-gl's workers (blob:), deck.gl/WebGL, JSMpeg's WebAssembly
+    // decoder ('wasm-unsafe-eval'), MSE video (blob: media), same-origin WebSockets (/live, /video), map
+    // tiles and sprites from our own server; Svelte's style attributes need 'unsafe-inline' for styles only.
+    csp: {
+      mode: 'auto',
+      directives: {
+        'default-src': ['self'],
+        'script-src': ['self', 'wasm-unsafe-eval'],
+        'style-src': ['self', 'unsafe-inline'],
+        'img-src': ['self', 'data:', 'blob:'],
+        'font-src': ['self', 'data:'],
+        'connect-src': ['self', 'data:', 'blob:'],
+        'media-src': ['self', 'blob:'],
+        'worker-src': ['self', 'blob:'],
+        'child-src': ['self', 'blob:'],
+        'object-src': ['none'],
+        'base-uri': ['self'],
+        'form-action': ['self'],
+        'frame-ancestors': ['none'],
+      },
+    },
   },
 };
 

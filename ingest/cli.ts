@@ -4,8 +4,9 @@
  */
 import { parseArgs } from 'node:util';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, writeFileSync, readFileSync, mkdirSync, unlinkSync } from 'node:fs';
+import { existsSync, readdirSync, statSync, writeFileSync, readFileSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
+import { secureDataDir } from './store/datadir.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { createLogger } from './log.ts';
 import { openDb, type Db } from './store/db.ts';
@@ -152,8 +153,8 @@ async function cmdStart(args: string[]): Promise<number> {
   assertNotRunning(cfg);
   if (!values['no-build']) buildIfNeeded((m) => log.info(m));
   if (!cfg.databaseUrl) {
-    mkdirSync(path.resolve(cfg.dataDir), { recursive: true });
-    writeFileSync(lockPath(cfg), String(process.pid));
+    secureDataDir(cfg.dataDir); // 0700, files 0600 (ingest/store/datadir.ts)
+    writeFileSync(lockPath(cfg), String(process.pid), { mode: 0o600 });
   }
   const t0 = Date.now();
   const platform = await startPlatform(cfg, { log });

@@ -2,6 +2,7 @@
  * Device registration, shared by `onegrid device add` and `POST /api/devices`: validates the input,
  * joins the fixed location to its grid, stores a scrypt hash of a fresh secret and returns the secret once.
  */
+import { stripBidi } from '../core/text.ts';
 import { DomainError } from '../core/errors.ts';
 import type { Db } from './store/db.ts';
 import { getDevice, insertDevices, setDeviceSecretHash, type DeviceRow } from './store/devices.ts';
@@ -97,7 +98,7 @@ export async function registerDevice(
     {
       id: input.id,
       kind: input.kind,
-      name: input.name ?? null,
+      name: input.name === undefined ? null : stripBidi(input.name),
       source: input.source ?? null,
       gateway: input.gateway ?? null,
       rtsp: input.rtsp ?? null,

@@ -2,10 +2,17 @@ import type { Handle, HandleServerError } from '@sveltejs/kit';
 import { tokenFromHeaders } from '../ingest/auth/sessions.ts';
 import { getServices } from '$lib/server/platform.ts';
 import { csrfRefusal } from '$lib/server/csrf.ts';
+import { jsonError, requestRefusal, secureHeaders } from '$lib/server/guard.ts';
 
 export const handle: Handle = async ({ event, resolve }) => {
-  const refused = csrfRefusal(event.request, event.url);
-  if (refused) return refused;
+  const refused =
+    (await requestRefusal(event.request, event.url)) ??
+    csrfRefusal(event.request, event.url) ??
+    // Unknown API paths answer in the API's own error format, not with the HTML error page.
+    (event.route.id === null && /^\/api(\/|$)/.test(event.url.pathname)
+      ? jsonError(404, 'not_found', `no API route ${event.url.pathname}`)
+      : null);
+  if (refused) return secureHeaders(refused, event.url);
   const s = getServices();
   const token = tokenFromHeaders({
     cookie: event.request.headers.get('cookie') ?? undefined,
@@ -13,9 +20,7 @@ export const handle: Handle = async ({ event, resolve }) => {
   });
   event.locals.token = token;
   event.locals.user = await s.sessions.user(token);
-  const response = await resolve(event);
-  response.headers.set('X-Content-Type-Options', 'nosniff');
-  return response;
+  return secureHeaders(await resolve(event), event.url);
 };
 
 export const handleError: HandleServerError = ({ error, event, status }) => {

@@ -27,6 +27,7 @@
  *   community. A dispatcher without a level is the dispatch centre and is not limited by level.
  * - Nobody verifies their own handling (核查 is independent), except admin and system.
  */
+import { stripBidi } from '../text.ts';
 import { DomainError, type ErrorCode } from '../errors.ts';
 import type {
   Actor,
@@ -622,8 +623,9 @@ export function newCase(input: CaseInput, now: number, ids: CaseIds, actor: Acto
   const c: Case = {
     id: ids.id,
     code,
-    title: input.title,
-    description: input.description ?? '',
+    // Bidi controls would make the title read differently on the wall (core/text.ts).
+    title: stripBidi(input.title),
+    description: stripBidi(input.description ?? ''),
     category: input.category,
     subcategory: input.subcategory ?? null,
     state: 'reported',

@@ -3,6 +3,7 @@
  * Both speak PostgreSQL; the same SQL and migrations run on each.
  */
 import { mkdirSync } from 'node:fs';
+import { DATA_DIR_MODE, secureDataDir } from './datadir.ts';
 import path from 'node:path';
 
 export interface QueryResult<T> {
@@ -27,8 +28,9 @@ export async function openPglite(dataDir: string | null): Promise<Db> {
   const { PGlite } = await import('@electric-sql/pglite');
   let dir: string | undefined;
   if (dataDir) {
-    dir = path.resolve(dataDir, 'pglite');
-    mkdirSync(dir, { recursive: true });
+    // DATA_DIR 0700, its files 0600, files created later owner-only (./datadir.ts).
+    dir = path.join(secureDataDir(dataDir), 'pglite');
+    mkdirSync(dir, { recursive: true, mode: DATA_DIR_MODE });
   }
   const pg = dir ? await PGlite.create(dir) : await PGlite.create();
   const wrap = (q: { query: typeof pg.query; exec: typeof pg.exec }): Queryable => ({

@@ -6,7 +6,7 @@ import { inputArgs, outputArgs, spawnFfmpeg, stopProcess, type OutputMode } from
 import type { VideoMetrics } from './metrics.ts';
 import { Mp4FragmentSplitter } from './mp4-fragments.ts';
 import { MpegTsChunker } from './mpegts-chunks.ts';
-import { redact } from './redact.ts';
+import { redact, redactForBrowser } from './redact.ts';
 import type { CameraSource, CameraState, Logger } from './types.ts';
 import { Viewer, type Segment } from './viewer.ts';
 
@@ -358,7 +358,8 @@ export class CameraStream {
     }
     const retryInMs = Math.min(this.s.backoffMaxMs, this.s.backoffInitialMs * 2 ** (this.failures - 1));
     this.s.log.warn({ camera: this.camera.id, reason, retryInMs }, 'video: camera failed, restarting with backoff');
-    this.setState({ state: 'failed', reason, retryInMs });
+    // Viewers and the wall are told why without the camera's address (the log above keeps it).
+    this.setState({ state: 'failed', reason: redactForBrowser(reason), retryInMs });
     this.retryTimer = setTimeout(() => {
       this.s.metrics.restarts.inc({ mode: this.mode });
       this.start();

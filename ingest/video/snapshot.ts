@@ -3,7 +3,7 @@
 import type { ChildProcess, spawn as spawnFn } from 'node:child_process';
 import { DomainError } from '../../core/errors.ts';
 import { spawnFfmpeg } from './ffmpeg.ts';
-import { redact } from './redact.ts';
+import { redactForBrowser } from './redact.ts';
 
 const SOI = 0xffd8; // JPEG start of image
 
@@ -45,12 +45,17 @@ export function runSnapshot(
       err = (err + d.toString()).slice(-2000);
     });
     proc.on('error', (e) =>
-      finish(new DomainError('unprocessable', `cannot start ffmpeg: ${e.message}`, { reason: 'snapshot_failed' })),
+      finish(
+        new DomainError('unprocessable', `cannot start ffmpeg: ${redactForBrowser(e.message)}`, {
+          reason: 'snapshot_failed',
+        }),
+      ),
     );
     proc.on('close', (code) => {
       const jpeg = Buffer.concat(out);
       if (code === 0 && jpeg.length > 2 && jpeg.readUInt16BE(0) === SOI) return finish(null, jpeg);
-      const last = redact(err.trim().split('\n').pop() ?? '').replace(/^\[[^\]]*@ 0x[0-9a-f]+\]\s*/, '');
+      // The message reaches the browser (422 from /api/cameras/{id}/snapshot): no camera address in it.
+      const last = redactForBrowser(err.trim().split('\n').pop() ?? '').replace(/^\[[^\]]*@ 0x[0-9a-f]+\]\s*/, '');
       finish(
         new DomainError(
           'unprocessable',

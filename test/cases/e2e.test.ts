@@ -59,6 +59,7 @@ async function device(id: string, kind: string, location: [number, number]): Pro
   const r = await http('POST', '/api/devices', admin, { id, kind, location, intervalS: 3600 });
   expect(r.status).toBe(201);
   const c = mqtt.connect(`mqtt://127.0.0.1:${p.mqttPort}`, {
+    clientId: id,
     username: id,
     password: r.body.secret,
     protocolVersion: 4,
@@ -307,7 +308,9 @@ describe('the case API', () => {
     }[];
     expect(cats.find((x) => x.id === 'street_order.street_vending')?.department).toBe('urban_management');
 
-    const metrics = await fetch(`${p.url}/metrics`).then((r) => r.text());
+    const metrics = await fetch(`${p.url}/metrics`, { headers: { authorization: `Bearer ${admin}` } }).then((r) =>
+      r.text(),
+    );
     expect(metrics).toMatch(/^onegrid_cases\{state="dispatched"\} [1-9]/m);
     expect(metrics).toMatch(/^onegrid_cases\{state="registered"\} [1-9]/m);
 
