@@ -26,7 +26,11 @@ export function simGatewayFor(gridCode: string): string {
   return `sim-gw-${gridCode.slice(0, 9)}`;
 }
 
-export async function seed(db: Db, opts: { adminPassword: string | null }): Promise<SeedResult> {
+/**
+ * `sample: false` (the first `grids import` into an empty data directory): the district being imported
+ * replaces the sample, so neither the sample grids nor its devices and users are loaded, now or later.
+ */
+export async function seed(db: Db, opts: { adminPassword: string | null; sample?: boolean }): Promise<SeedResult> {
   const out: SeedResult = { seeded: false, adminPassword: null, samplePassword: null };
   if (!(await getUser(db, 'admin'))) {
     const pw = opts.adminPassword ?? newSecret(12);
@@ -42,6 +46,11 @@ export async function seed(db: Db, opts: { adminPassword: string | null }): Prom
     });
   }
   if (await getKv(db, 'sample_loaded')) return out;
+  if (opts.sample === false) {
+    await upsertDepartments(db, loadDepartments());
+    await setKv(db, 'sample_loaded', { at: new Date().toISOString(), skipped: 'first use was a grid import' });
+    return out;
+  }
 
   const grids = loadSampleGrids();
   const fleet = loadSampleFleet();
