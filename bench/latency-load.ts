@@ -12,7 +12,13 @@ const devices = JSON.parse(process.env.LOAD_DEVICES ?? '[]') as { id: string; se
 
 const clients: { c: MqttClient; id: string; seq: number }[] = [];
 for (const d of devices) {
-  const c = mqtt.connect(url, { username: d.id, password: d.secret, protocolVersion: 4, reconnectPeriod: 1000 });
+  const c = mqtt.connect(url, {
+    clientId: d.id,
+    username: d.id,
+    password: d.secret,
+    protocolVersion: 4,
+    reconnectPeriod: 1000,
+  });
   c.on('error', () => {});
   await new Promise<void>((res) => c.once('connect', () => res()));
   clients.push({ c, id: d.id, seq: 0 });

@@ -47,7 +47,7 @@ async function http(p: PlatformHandle, token: string, method: string, url: strin
 }
 
 async function connect(url: string, id: string, secret: string): Promise<MqttClient> {
-  const c = mqtt.connect(url, { username: id, password: secret, protocolVersion: 4, reconnectPeriod: 0 });
+  const c = mqtt.connect(url, { clientId: id, username: id, password: secret, protocolVersion: 4, reconnectPeriod: 0 });
   await new Promise<void>((res, rej) => {
     c.once('connect', () => res());
     c.once('error', rej);

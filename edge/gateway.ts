@@ -40,7 +40,7 @@ export class EdgeGateway {
   constructor(private readonly opts: GatewayOptions) {
     this.outbox = new Outbox(opts.outboxDir);
     this.client = mqtt.connect(opts.url, {
-      clientId: `edge-${opts.gatewayId}`,
+      clientId: `${opts.gatewayId}:edge`, // the client-id rule: `{id}` or `{id}:{suffix}`
       username: opts.gatewayId,
       password: opts.secret,
       clean: true,

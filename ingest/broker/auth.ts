@@ -1,27 +1,170 @@
 /**
- * Device and gateway authentication at CONNECT, and the topic ACL (CONTRACT.md, "MQTT v1"):
- * username = device or gateway id, password = its secret (scrypt-hashed in the registry).
+ * Device and gateway authentication at CONNECT, the client-id rule, failed-CONNECT rate limits, and the
+ * topic ACL (CONTRACT.md, "MQTT v1"; README "Security → MQTT"): username = device or gateway id,
+ * password = its secret (scrypt-hashed in the registry).
+ *
+ * The same functions serve the embedded broker (aedes hooks below) and an external broker (EMQX's HTTP
+ * authentication and authorisation hooks, `POST /api/mqtt/auth` and `POST /api/mqtt/acl`): `clientIdAllowed`,
+ * `ConnectLimiter` and `topicAcl` are the one definition of what a client may do.
  *
  * scrypt is deliberately slow (~50 ms of a core), so a verified (id, sha256(secret)) pair is remembered
  * in memory: a reconnect storm of a whole fleet then costs one hash per device, not one per attempt.
- * Failed pairs are remembered for a short while too (a client retrying a wrong secret in a loop must not
- * burn a core), and concurrent checks of one pair share one hash. `invalidate(id)` forgets an id's pairs
- * (secret rotated, device removed).
+ * Failed pairs are remembered for a short while too, and concurrent checks of one pair share one hash.
+ * Failed CONNECTs are counted per id and per address (rate-limiter-flexible); while either is over its
+ * limit a CONNECT whose pair is not already known good is refused at once, without running scrypt.
+ * `invalidate(id)` forgets an id's pairs (secret rotated, device removed).
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Client } from 'aedes';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { sha256Hex, verifySecret } from '../auth/secrets.ts';
 import { deviceSecretHash } from '../store/devices.ts';
 import type { Queryable } from '../store/db.ts';
 import type { DeviceCache } from '../consumer/registry.ts';
 
-/** Who is connected: the device or gateway whose credentials the client presented. */
+/** Who is connected: the device or gateway whose credentials the client presented (or the OneGrid service). */
 export interface Principal {
   id: string;
   kind: string;
 }
 
-/** CONNACK return codes of MQTT 3.1.1 (§3.2.2.3): 5 = "Connection Refused, not authorized". */
-const NOT_AUTHORIZED = 5;
+/**
+ * The OneGrid processes' own broker principal in external-broker mode (ingest and the web tier's bus),
+ * authenticated with `MQTT_SERVICE_SECRET`. A registered id starts with a letter or digit, so no device
+ * can be called this.
+ */
+export const SERVICE_ID = '_onegrid';
+export const SERVICE_KIND = 'service';
+
+/** Longest client id accepted, characters (MQTT 3.1.1 §3.1.3.1 lets a server refuse long ids). */
+export const MAX_CLIENT_ID = 128;
+/** The suffix after `{id}:` in a client id: 1–64 letters, digits, `.`, `_`, `-`. */
+export const CLIENT_ID_SUFFIX = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * The client-id rule (README "Security → MQTT"): a client authenticated as `id` connects with client id
+ * `id` or `id:{suffix}` (suffix: CLIENT_ID_SUFFIX), at most MAX_CLIENT_ID characters. So one principal
+ * can never take over another's session; a second connection of the same principal with the same client
+ * id is the only takeover there is (MQTT 3.1.1 §3.1.4-2). Empty client ids are refused too.
+ */
+export function clientIdAllowed(principalId: string, clientId: string): boolean {
+  if (!clientId || clientId.length > MAX_CLIENT_ID) return false;
+  if (clientId === principalId) return true;
+  return (
+    clientId.length > principalId.length + 1 &&
+    clientId.startsWith(principalId) &&
+    clientId[principalId.length] === ':' &&
+    CLIENT_ID_SUFFIX.test(clientId.slice(principalId.length + 1))
+  );
+}
+
+/** CONNACK return codes of MQTT 3.1.1 (§3.2.2.3). */
+export const CONNACK = { IDENTIFIER_REJECTED: 2, NOT_AUTHORIZED: 5 } as const;
+
+/** Failed-CONNECT limits: `points` failures per `durationS` seconds, then refused for `blockS` seconds. */
+export interface ConnectLimits {
+  perId: { points: number; durationS: number; blockS: number };
+  perAddress: { points: number; durationS: number; blockS: number };
+}
+export const CONNECT_LIMITS: ConnectLimits = {
+  perId: { points: 10, durationS: 60, blockS: 300 },
+  perAddress: { points: 30, durationS: 60, blockS: 300 },
+};
+
+/** Counts failed CONNECTs per claimed id and per remote address (in memory, per process). */
+export class ConnectLimiter {
+  private readonly byId: RateLimiterMemory;
+  private readonly byAddress: RateLimiterMemory;
+  /** CONNECTs refused because a limit was reached (no credential check was run). */
+  refused = 0;
+
+  constructor(readonly limits: ConnectLimits = CONNECT_LIMITS) {
+    const mk = (l: ConnectLimits['perId'], keyPrefix: string) =>
+      new RateLimiterMemory({ keyPrefix, points: l.points, duration: l.durationS, blockDuration: l.blockS });
+    this.byId = mk(limits.perId, 'mqtt-id');
+    this.byAddress = mk(limits.perAddress, 'mqtt-addr');
+  }
+
+  /** Whether the id or the address has used up its failures; a limited attempt counts as one more. */
+  async limited(id: string, address: string | null): Promise<boolean> {
+    const [a, b] = await Promise.all([this.byId.get(id), address ? this.byAddress.get(address) : null]);
+    const over =
+      (a !== null && a.consumedPoints >= this.limits.perId.points) ||
+      (b !== null && b.consumedPoints >= this.limits.perAddress.points);
+    if (over) {
+      this.refused++;
+      await this.failed(id, address);
+    }
+    return over;
+  }
+
+  /** Count one failed CONNECT against the id and the address. */
+  async failed(id: string, address: string | null): Promise<void> {
+    // consume() rejects once the limit is passed (and starts the block): that is the point, not an error.
+    await Promise.all([
+      this.byId.consume(id).catch(() => {}),
+      address ? this.byAddress.consume(address).catch(() => {}) : null,
+    ]);
+  }
+}
+
+/** The remote address of an aedes client (TCP, TLS or WebSocket). */
+export function clientAddress(client: Client): string | null {
+  const c = client as unknown as {
+    req?: { socket?: { remoteAddress?: string } };
+    conn?: { remoteAddress?: string };
+  };
+  return c.req?.socket?.remoteAddress ?? c.conn?.remoteAddress ?? null;
+}
+
+/** Outcome of a CONNECT: the principal, or the CONNACK return code to refuse with. */
+export type ConnectResult = { ok: true; principal: Principal } | { ok: false; returnCode: 2 | 5; reason: string };
+
+/** Whether `secret` is the service secret (constant time; false when no service secret is configured). */
+export function serviceSecretMatches(secret: string, configured: string | null | undefined): boolean {
+  if (!configured) return false;
+  return timingSafeEqual(
+    createHash('sha256').update(secret).digest(),
+    createHash('sha256').update(configured).digest(),
+  );
+}
+
+/**
+ * Admit or refuse one CONNECT, in this order: shape (username and password present, bounded) → failed-CONNECT
+ * limits (refused at once, no hash, unless `knownGood` says the pair was verified before) → credentials
+ * (`check`, or the service secret for SERVICE_ID) → client-id rule. Bad credentials count against the
+ * limits; a refused client id does not (the pair was valid and is cached, so it costs no hash).
+ */
+export async function admitConnect(
+  deps: {
+    check(id: string, secret: string): Promise<Principal | null>;
+    limiter: ConnectLimiter;
+    knownGood?(id: string, secret: string): boolean;
+    serviceSecret?: string | null;
+  },
+  req: { username: string | undefined; password: string | undefined; clientId: string; address: string | null },
+): Promise<ConnectResult> {
+  const { username, password, clientId, address } = req;
+  const refuse = (returnCode: 2 | 5, reason: string): ConnectResult => ({ ok: false, returnCode, reason });
+  if (!username || !password || username.length > MAX_CLIENT_ID || password.length > 1024) {
+    await deps.limiter.failed(username?.slice(0, MAX_CLIENT_ID) ?? '', address);
+    return refuse(CONNACK.NOT_AUTHORIZED, 'bad_credentials');
+  }
+  if (!deps.knownGood?.(username, password) && (await deps.limiter.limited(username, address)))
+    return refuse(CONNACK.NOT_AUTHORIZED, 'rate_limited');
+  const principal =
+    username === SERVICE_ID
+      ? serviceSecretMatches(password, deps.serviceSecret)
+        ? { id: SERVICE_ID, kind: SERVICE_KIND }
+        : null
+      : await deps.check(username, password);
+  if (!principal) {
+    await deps.limiter.failed(username, address);
+    return refuse(CONNACK.NOT_AUTHORIZED, 'bad_credentials');
+  }
+  if (!clientIdAllowed(principal.id, clientId)) return refuse(CONNACK.IDENTIFIER_REJECTED, 'client_id');
+  return { ok: true, principal };
+}
 
 export class DeviceAuth {
   private readonly ok = new Map<string, Principal>();
@@ -35,6 +178,7 @@ export class DeviceAuth {
     private readonly devices: DeviceCache,
     private readonly now: () => number,
     private readonly failTtlMs = 30_000,
+    readonly limiter = new ConnectLimiter(),
   ) {}
 
   /** Check a credential; the principal, or null when unknown or wrong. */
@@ -50,6 +194,11 @@ export class DeviceAuth {
       this.inflight.set(key, p);
     }
     return p;
+  }
+
+  /** Whether this exact pair was verified before (checking it again costs no hash). */
+  knownGood(id: string, secret: string): boolean {
+    return this.ok.has(`${id}\n${sha256Hex(secret)}`);
   }
 
   private async verify(id: string, secret: string, key: string): Promise<Principal | null> {
@@ -83,32 +232,34 @@ export class DeviceAuth {
     return client ? (this.principals.get(client) ?? null) : null;
   }
 
-  /** aedes `authenticate`: refuse unknown or wrong credentials at CONNECT; preload the device and its children. */
+  /**
+   * aedes `authenticate` (runs before aedes registers the client id, so a refusal here never disconnects
+   * the current holder of that id): `admitConnect`, then the device and its children are loaded into the
+   * cache before the first PUBLISH, so the ACL never waits.
+   */
   readonly authenticate = (
     client: Client,
     username: string | undefined,
     password: Buffer | undefined,
     done: (error: (Error & { returnCode: number }) | null, success: boolean | null) => void,
   ): void => {
-    const refuse = () => {
-      const e = Object.assign(new Error('not authorized'), { returnCode: NOT_AUTHORIZED });
-      done(e, false);
-    };
-    if (!username || !password || username.length > 128 || password.length > 1024) return refuse();
-    this.check(username, password.toString('utf8'))
-      .then(async (principal) => {
-        if (!principal) return refuse();
-        // The device and its children in the cache before the first PUBLISH: the ACL then never waits.
-        await this.devices.load(principal.id);
-        this.principals.set(client, principal);
+    const secret = password?.toString('utf8');
+    admitConnect(
+      { check: (id, s) => this.check(id, s), limiter: this.limiter, knownGood: (id, s) => this.knownGood(id, s) },
+      { username, password: secret, clientId: client.id, address: clientAddress(client) },
+    )
+      .then(async (r) => {
+        if (!r.ok) return done(Object.assign(new Error(r.reason), { returnCode: r.returnCode }), false);
+        await this.devices.load(r.principal.id);
+        this.principals.set(client, r.principal);
         done(null, true);
       })
-      .catch(() => refuse());
+      .catch(() => done(Object.assign(new Error('not authorized'), { returnCode: CONNACK.NOT_AUTHORIZED }), false));
   };
 
   /**
-   * aedes `authorizeSubscribe`: a device may subscribe under its own `dev/{id}/` (and a gateway under its
-   * children's); anything else is refused with return code 0x80 (MQTT 3.1.1 §3.9.3), not a disconnect.
+   * aedes `authorizeSubscribe`: `topicAcl` with action subscribe; a refused subscription gets return code
+   * 0x80 in the SUBACK (MQTT 3.1.1 §3.9.3), not a disconnect.
    */
   readonly authorizeSubscribe = (
     client: Client,
@@ -116,19 +267,92 @@ export class DeviceAuth {
     done: (error: Error | null, subscription?: { topic: string; qos: number } | null) => void,
   ): void => {
     const p = this.principalOf(client);
-    const m = /^dev\/([^/+#]+)\//.exec(sub.topic);
-    if (p && m && mayActFor(p, m[1], this.devices)) return done(null, sub);
-    done(null, null);
+    if (!p) return done(null, null);
+    decideTopic(p, sub.topic, 'subscribe', this.devices)
+      .then((ok) => done(null, ok ? sub : null))
+      .catch(() => done(null, null));
   };
 }
 
+/** What a client asks to do with a topic (EMQX's `${action}`). */
+export type AclAction = 'publish' | 'subscribe';
+
+/** Topics of the web tiers' bus in external-broker mode (ingest/live/bus.ts). */
+export const BUS_PREFIX = 'onegrid/bus/';
+
+/** A Frigate NVR topic (`frigate/events`, `frigate/reviews`, `frigate/available`, `frigate/stats`, …). */
+export function isFrigateTopic(topic: string): boolean {
+  return topic.startsWith('frigate/');
+}
+
+const SHARED = /^\$share\/[^/+#]+\//;
+const DEV_TOPIC = /^dev\/([^/+#]+)\/./;
+
 /**
- * The topic ACL: a principal may publish for itself, and a gateway also for its registered children.
- * `undefined` means the device is not in the cache yet (load it and ask again).
+ * THE topic ACL (CONTRACT.md "MQTT v1", README "Security → MQTT"), for the embedded broker and for an
+ * external broker's HTTP authorisation (`POST /api/mqtt/acl`) alike. `true` allow, `false` deny,
+ * `undefined` when the device named in the topic is not in the cache yet (load it and ask again):
+ *
+ * - a device or gateway: publish and subscribe under `dev/{its id}/…`; a gateway also under each registered
+ *   child's `dev/{child}/…` (`mayActFor`); publish Frigate topics (`frigate/…`) only when it is a gateway
+ *   (the NVR; each Frigate event must still name a camera that is its child, checked on the payload);
+ *   nothing else (no `$share`, `$SYS`, `#`, `onegrid/bus/…`, other devices' topics);
+ * - the OneGrid service (SERVICE_ID, external mode): subscribe to `dev/…` and `frigate/…` (also as
+ *   `$share/{group}/…`), publish and subscribe under `onegrid/bus/`; it never publishes as a device.
  */
-export function mayActFor(p: Principal, deviceId: string, devices: DeviceCache): boolean | undefined {
+export function topicAcl(
+  p: Principal,
+  topic: string,
+  action: AclAction,
+  devices: Pick<DeviceCache, 'get'>,
+): boolean | undefined {
+  if (action !== 'publish' && action !== 'subscribe') return false;
+  if (p.id === SERVICE_ID && p.kind === SERVICE_KIND) {
+    const t = action === 'subscribe' ? topic.replace(SHARED, '') : topic;
+    if (t.startsWith(BUS_PREFIX)) return true;
+    return action === 'subscribe' && (t.startsWith('dev/') || isFrigateTopic(t));
+  }
+  if (action === 'publish' && isFrigateTopic(topic)) return p.kind === 'gateway';
+  const m = DEV_TOPIC.exec(topic);
+  if (!m) return false;
+  return mayActFor(p, m[1], devices);
+}
+
+/** `topicAcl`, loading the named device into the cache first when it is not there yet. */
+export async function decideTopic(
+  p: Principal,
+  topic: string,
+  action: AclAction,
+  devices: Pick<DeviceCache, 'get' | 'load'>,
+): Promise<boolean> {
+  const first = topicAcl(p, topic, action, devices);
+  if (first !== undefined) return first;
+  const m = DEV_TOPIC.exec(topic);
+  if (m) await devices.load(m[1]);
+  return topicAcl(p, topic, action, devices) === true;
+}
+
+/**
+ * May principal `p` act for device `deviceId`: itself, and a gateway also for its registered children.
+ * `undefined` means the device is not in the cache yet (load it and ask again). The consumer uses this for
+ * every publish it receives; `topicAcl` builds on it.
+ */
+export function mayActFor(p: Principal, deviceId: string, devices: Pick<DeviceCache, 'get'>): boolean | undefined {
   if (deviceId === p.id) return true;
   const d = devices.get(deviceId);
   if (d === undefined) return undefined;
   return d !== null && d.gateway === p.id;
+}
+
+/**
+ * The external broker's URL with the service login (`_onegrid` / MQTT_SERVICE_SECRET) when the URL carries
+ * no user of its own and a secret is configured; otherwise the URL unchanged.
+ */
+export function serviceBrokerUrl(url: string, secret: string | null): string {
+  if (!secret) return url;
+  const u = new URL(url);
+  if (u.username) return url;
+  u.username = SERVICE_ID;
+  u.password = secret;
+  return u.toString();
 }

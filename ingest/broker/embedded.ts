@@ -1,8 +1,14 @@
 /**
- * The embedded broker: aedes on MQTT_PORT (TCP) and MQTT over WebSocket (upgrade handled by the HTTP
- * server at /mqtt). Authentication and ACL are plain functions passed in (aedes' own pattern).
+ * The embedded broker: aedes on MQTT_PORT (TCP), on MQTTS_PORT (TLS) when a certificate and key are
+ * configured, and MQTT over WebSocket (upgrade handled by the HTTP server at /mqtt; WSS when that server
+ * is HTTPS). Authentication and ACL are plain functions passed in (aedes' own pattern).
+ *
+ * Protocol: aedes 1.2 speaks MQTT 3.1 and 3.1.1 only. An MQTT 5 CONNECT is answered with a 3.1.1 CONNACK
+ * with return code 1, "unacceptable protocol version" (MQTT 3.1.1 §3.2.2.3; MQTT 5 §3.1.4 lets a server
+ * answer so). MQTT 5 fleets use an external broker (MQTT_URL).
  */
 import { createServer, type Server } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer } from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Aedes, type AedesOptions } from 'aedes';
@@ -12,6 +18,8 @@ import type { Logger } from '../log.ts';
 export interface EmbeddedBroker {
   readonly aedes: Aedes;
   readonly port: number;
+  /** The MQTTS (TLS) port; null when TLS is not configured. */
+  readonly tlsPort: number | null;
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   close(): Promise<void>;
 }
@@ -40,6 +48,33 @@ function limitPacketSize(conn: object, max: number): void {
   };
 }
 
+/**
+ * Longest keep-alive a client gets, seconds. MQTT 3.1.1 §3.1.2.10: the server closes a connection that is
+ * silent for 1.5 × keep-alive; keep-alive 0 turns that off, so a half-open connection (a device that lost
+ * power) would hold its session and client id forever. A CONNECT with keep-alive 0 or above this cap is
+ * accepted and held to the cap: such a client is disconnected after 1.5 × 1,200 s = 30 min of silence.
+ */
+export const MAX_KEEPALIVE_S = 1200;
+
+/** aedes `preConnect`: hold keep-alive to MAX_KEEPALIVE_S (0 counts as "no limit" and is capped too). */
+export function capKeepalive(
+  maxS: number,
+): (client: unknown, packet: { keepalive?: number }, cb: (err: Error | null, ok: boolean) => void) => void {
+  return (_client, packet, cb) => {
+    if (!packet.keepalive || packet.keepalive > maxS) packet.keepalive = maxS;
+    cb(null, true);
+  };
+}
+
+async function listen(server: Server | TlsServer, port: number, host: string | undefined): Promise<number> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const addr = server.address();
+  return typeof addr === 'object' && addr ? addr.port : port;
+}
+
 export async function startEmbeddedBroker(opts: {
   port: number;
   host?: string;
@@ -47,8 +82,15 @@ export async function startEmbeddedBroker(opts: {
   aedes?: AedesOptions;
   /** Larger MQTT packets close the connection (default MAX_PACKET_BYTES). */
   maxPacketBytes?: number;
+  /** MQTT over TLS on `tls.port` (PEM certificate chain and key). */
+  tls?: { port: number; cert: string | Buffer; key: string | Buffer } | null;
+  /** Keep-alive cap, seconds (default MAX_KEEPALIVE_S). */
+  maxKeepaliveS?: number;
 }): Promise<EmbeddedBroker> {
-  const aedes = await Aedes.createBroker({ ...opts.aedes });
+  const aedes = await Aedes.createBroker({
+    preConnect: capKeepalive(opts.maxKeepaliveS ?? MAX_KEEPALIVE_S) as AedesOptions['preConnect'],
+    ...opts.aedes,
+  });
   aedes.on('clientError', (client, err) =>
     opts.log.debug({ client: client?.id, err: err.message }, 'mqtt client error'),
   );
@@ -62,16 +104,24 @@ export async function startEmbeddedBroker(opts: {
     aedes.handle(socket);
     limitPacketSize(socket, maxPacket);
   });
-  await new Promise<void>((resolve, reject) => {
-    tcp.once('error', reject);
-    tcp.listen(opts.port, opts.host, () => resolve());
-  });
-  const addr = tcp.address();
-  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  const port = await listen(tcp, opts.port, opts.host);
+  let tls: TlsServer | null = null;
+  let tlsPort: number | null = null;
+  if (opts.tls) {
+    tls = createTlsServer({ cert: opts.tls.cert, key: opts.tls.key, minVersion: 'TLSv1.2' }, (socket) => {
+      socket.setNoDelay(true);
+      aedes.handle(socket);
+      limitPacketSize(socket, maxPacket);
+    });
+    // A failed handshake (plain MQTT on the TLS port, a scanner) is that socket's error, not the server's.
+    tls.on('tlsClientError', (err) => opts.log.debug({ err: err.message }, 'mqtts handshake failed'));
+    tlsPort = await listen(tls, opts.tls.port, opts.host);
+  }
   const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: maxPacket + 16 });
   return {
     aedes,
     port,
+    tlsPort,
     handleUpgrade(req, socket, head) {
       wss.handleUpgrade(req, socket, head, (ws) => {
         const stream = createWebSocketStream(ws);
@@ -84,9 +134,9 @@ export async function startEmbeddedBroker(opts: {
       for (const c of wss.clients) c.terminate();
       // net.Server#close waits for open connections to end, and aedes#close is what ends them: stop
       // listening first, close aedes (it disconnects every client), then wait for the server.
-      const listening = new Promise<void>((r) => tcp.close(() => r()));
+      const listening = [tcp, tls].map((srv) => (srv ? new Promise<void>((r) => srv.close(() => r())) : null));
       await new Promise<void>((r) => aedes.close(() => r()));
-      await listening;
+      await Promise.all(listening);
     },
   };
 }

@@ -15,12 +15,24 @@
 import { hostname } from 'node:os';
 import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
 import type { Logger } from '../log.ts';
+import { SERVICE_ID } from '../broker/auth.ts';
+
+/**
+ * The client id of a OneGrid process at the broker: `_onegrid:{suffix}` (the client-id rule of
+ * ingest/broker/auth.ts: the service principal's id, `:`, 1–64 of `A-Za-z0-9._-`). Default suffix for
+ * ingest: `ingest-{hostname}` (cleaned and shortened to fit).
+ */
+export function serviceClientId(suffix?: string | null): string {
+  const s = suffix ?? `ingest-${hostname().replace(/[^A-Za-z0-9._-]/g, '-')}`.slice(0, 64);
+  return `${SERVICE_ID}:${s}`;
+}
 
 export interface ExternalOptions {
   /**
    * Client id; must be stable across restarts so that the session (and its unacknowledged messages) resumes,
    * and distinct per process (a second connection with the same id takes the session over). Default:
-   * `onegrid-ingest-{hostname}` — one ingest process per host (container); set it when running several.
+   * `serviceClientId()` = `_onegrid:ingest-{hostname}` — one ingest process per host (container); set
+   * INGEST_ID (the suffix) when running several.
    */
   clientId?: string;
   /** Shared-subscription group name. */
@@ -41,7 +53,7 @@ export async function connectExternalBroker(
   h: { log: Logger; onMessage(topic: string, payload: Buffer, ack: (err?: Error | null) => void): void },
 ): Promise<{ client: MqttClient; end(): Promise<void> }> {
   const group = opts.group ?? 'ingest';
-  const clientId = opts.clientId ?? `onegrid-ingest-${hostname()}`;
+  const clientId = opts.clientId ?? serviceClientId();
   const options: IClientOptions = {
     protocolVersion: 5,
     clientId,

@@ -101,7 +101,8 @@ export async function startSimulator(opts: {
       (g) =>
         new Promise<void>((resolve) => {
           const c = mqtt.connect(opts.mqttUrl, {
-            clientId: `sim-${g}`,
+            // Its own id (the client-id rule, ingest/broker/auth.ts): no other client can take this one over.
+            clientId: `${g}:sim`,
             username: g,
             password: demoSecret(opts.demoKey, g),
             reconnectPeriod: 2000,

@@ -44,7 +44,7 @@ const tel = (seq: number, extra: Record<string, unknown> = {}) =>
 
 function refusal(url: string, username: string, password: string): Promise<string> {
   return new Promise((resolve) => {
-    const c = mqtt.connect(url, { username, password, reconnectPeriod: 0, protocolVersion: 4 });
+    const c = mqtt.connect(url, { clientId: username, username, password, reconnectPeriod: 0, protocolVersion: 4 });
     c.once('connect', () => {
       c.end(true);
       resolve('connected');

@@ -99,7 +99,7 @@ export async function connect(
   extra: IClientOptions = {},
 ): Promise<MqttClient> {
   const c = mqtt.connect(url, {
-    clientId: `${id}-${Math.random().toString(36).slice(2, 8)}`,
+    clientId: `${id}:${Math.random().toString(36).slice(2, 8)}`,
     username: id,
     password: secret,
     protocolVersion: 4,

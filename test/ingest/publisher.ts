@@ -43,7 +43,7 @@ export async function publish(cfg: PublisherConfig): Promise<{
       (c, i) =>
         new Promise<MqttClient>((resolve, reject) => {
           const cl = mqtt.connect(cfg.url, {
-            clientId: `pub-${process.pid}-${i}`,
+            clientId: `${c.username ?? 'anon'}:pub-${process.pid}-${i}`,
             username: c.username,
             password: c.password,
             protocolVersion: cfg.protocolVersion ?? 4,

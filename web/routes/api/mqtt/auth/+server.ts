@@ -1,20 +1,34 @@
 import { json } from '@sveltejs/kit';
-import { api, fail, readJson } from '$lib/server/api.ts';
-import { getServices } from '$lib/server/platform.ts';
+import { api, readJson } from '$lib/server/api.ts';
+import { admitConnect } from '../../../../../ingest/broker/auth.ts';
+import { field, hookLimiter, requireBroker } from '../hooks.ts';
 
 /**
  * Device authentication for an external broker (EMQX 5 HTTP authenticator, docker/compose.yml): the broker
- * posts `{"username", "password", "clientid"}` and gets `{"result": "allow" | "deny"}`, so device secrets stay
- * hashed in one place, the registry. Topic ACL stays in the consumer (and the broker's own ACL).
+ * posts `{"username", "password", "clientid", "peerhost"?}` with `X-OneGrid-Broker-Key` and gets
+ * `{"result": "allow" | "deny"}`, so device secrets stay hashed in one place, the registry.
+ *
+ * The same admission as the embedded broker (`admitConnect`, README "Security → MQTT"): registry
+ * credentials (or the service login `_onegrid` / MQTT_SERVICE_SECRET), the client-id rule (`{id}` or
+ * `{id}:{suffix}`), and the failed-CONNECT limits per id and per `peerhost` — while limited, refused without
+ * running scrypt. A denied CONNECT never reaches the broker's session takeover, so the holder stays on.
  */
 export const POST = api(async (event) => {
-  const s = getServices();
-  // Only in external-broker mode: the embedded broker authenticates in process, and an open credential
-  // oracle is not something to offer without a reason. Put it behind the internal network (compose).
-  if (!s.config.mqttUrl)
-    fail('not_found', 'MQTT HTTP authentication is served in external-broker mode (MQTT_URL) only');
-  const body = (await readJson(event, 16 * 1024)) as { username?: unknown; password?: unknown };
-  if (typeof body?.username !== 'string' || typeof body?.password !== 'string') return json({ result: 'deny' });
-  const p = await s.ingest.checkCredentials(body.username, body.password);
-  return json({ result: p ? 'allow' : 'deny', is_superuser: false, client_attrs: p ? { kind: p.kind } : undefined });
+  const s = requireBroker(event);
+  const body = await readJson(event, 16 * 1024);
+  const r = await admitConnect(
+    {
+      check: (id, secret) => s.ingest.checkCredentials(id, secret),
+      limiter: hookLimiter,
+      serviceSecret: s.config.mqttServiceSecret,
+    },
+    {
+      username: field(body, 'username') || undefined,
+      password: field(body, 'password') || undefined,
+      clientId: field(body, 'clientid'),
+      address: field(body, 'peerhost', 64) || null,
+    },
+  );
+  if (!r.ok) return json({ result: 'deny', reason: r.reason });
+  return json({ result: 'allow', is_superuser: false, client_attrs: { kind: r.principal.kind } });
 });
