@@ -2,6 +2,9 @@
  * Configuration: the only module that reads `process.env`. Read once, validated, typed and frozen.
  * A bad value throws ConfigError naming the variable, and start-up stops with that message.
  */
+import { readFileSync } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+
 export interface Config {
   /** HTTP port: wall, API, Open311, /live, /video/*, MQTT over WebSocket at /mqtt. */
   readonly port: number;
@@ -26,6 +29,19 @@ export interface Config {
    * session carries unacknowledged messages over a crash) and distinct per process. Default: per host.
    */
   readonly ingestId: string | null;
+  /**
+   * TLS_CERT and TLS_KEY (PEM files, read at start-up): when both are set the embedded broker also listens
+   * for MQTT over TLS on `mqttsPort`, and the HTTP server speaks HTTPS (so `/mqtt` is WSS). null = no TLS.
+   */
+  readonly tls: { readonly cert: string; readonly key: string } | null;
+  /** MQTTS_PORT: the embedded broker's TLS port (only with `tls`). */
+  readonly mqttsPort: number;
+  /**
+   * MQTT_SERVICE_SECRET (external-broker mode, ≥ 24 characters): the OneGrid processes log in to the broker
+   * as `_onegrid` with it, and the broker's HTTP hooks (`POST /api/mqtt/auth`, `/api/mqtt/acl`) must send it
+   * in the `X-OneGrid-Broker-Key` header. null = those hooks answer 404.
+   */
+  readonly mqttServiceSecret: string | null;
   /** Open311 POST service request: requests per minute per api_key (OPEN311_RATE_KEY, 1–100000). */
   readonly open311RatePerKey: number;
   /** Open311 POST service request: requests per minute per client address (OPEN311_RATE_ADDRESS, 1–100000). */
@@ -68,6 +84,7 @@ export interface Config {
 export const DEFAULTS = {
   port: 3000, // TCP port
   mqttPort: 1883, // TCP port
+  mqttsPort: 8883, // TCP port (MQTT over TLS)
   dataDir: './data', // directory
   demo: false, // `npm start` sets DEMO=1 unless the user set it
   logLevel: 'info',
@@ -182,6 +199,43 @@ function origins(env: NodeJS.ProcessEnv, name: string): readonly string[] {
   );
 }
 
+/** TLS_CERT + TLS_KEY: both or neither; each a readable PEM file that parses (certificate, private key). */
+function tls(env: NodeJS.ProcessEnv): Config['tls'] {
+  const certPath = env.TLS_CERT?.trim();
+  const keyPath = env.TLS_KEY?.trim();
+  if (!certPath && !keyPath) return null;
+  if (!certPath) throw new ConfigError('TLS_CERT', 'must be set when TLS_KEY is set (PEM certificate file)');
+  if (!keyPath) throw new ConfigError('TLS_KEY', 'must be set when TLS_CERT is set (PEM private key file)');
+  const read = (name: string, file: string): string => {
+    try {
+      return readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(name, `must name a readable PEM file, cannot read "${file}": ${(e as Error).message}`);
+    }
+  };
+  const cert = read('TLS_CERT', certPath);
+  const key = read('TLS_KEY', keyPath);
+  try {
+    new X509Certificate(cert);
+  } catch {
+    throw new ConfigError('TLS_CERT', `"${certPath}" is not a PEM certificate`);
+  }
+  try {
+    createPrivateKey(key);
+  } catch {
+    throw new ConfigError('TLS_KEY', `"${keyPath}" is not a PEM private key (or it is encrypted)`);
+  }
+  return Object.freeze({ cert, key });
+}
+
+function serviceSecret(env: NodeJS.ProcessEnv): string | null {
+  const raw = env.MQTT_SERVICE_SECRET?.trim();
+  if (!raw) return null;
+  if (raw.length < 24 || /\s/.test(raw))
+    throw new ConfigError('MQTT_SERVICE_SECRET', 'must be at least 24 characters without spaces');
+  return raw;
+}
+
 function gridCodeProfile(env: NodeJS.ProcessEnv): Config['gridCodeProfile'] {
   const raw = env.GRID_CODE_PROFILE?.trim().toLowerCase();
   if (!raw) return DEFAULTS.gridCodeProfile;
@@ -235,6 +289,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: logLevel as Config['logLevel'],
     host: env.HOST?.trim() || DEFAULTS.host,
     ingestId: ingestId(env),
+    tls: tls(env),
+    mqttsPort: port(env, 'MQTTS_PORT', DEFAULTS.mqttsPort),
+    mqttServiceSecret: serviceSecret(env),
     open311RatePerKey: int(env, 'OPEN311_RATE_KEY', DEFAULTS.open311RatePerKey, 1, 100_000, 'requests per minute'),
     open311RatePerAddress: int(
       env,

@@ -4,6 +4,7 @@
  * DEMO=1, the simulated fleet. Graceful shutdown stops intake first, flushes, then closes the database.
  */
 import { createServer, type Server, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -29,6 +30,8 @@ import {
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.ts';
 import { createIngest } from './consumer/index.ts';
 import { registerServices, type Services } from './services.ts';
+import { serviceBrokerUrl } from './broker/auth.ts';
+import { serviceClientId } from './consumer/external.ts';
 import { startSimulator, type Simulator } from './demo/simulator.ts';
 import { getKv, userBySession } from './store/users.ts';
 import { localBus, mqttBus } from './live/bus.ts';
@@ -80,7 +83,11 @@ export async function startPlatform(
   log.info({ version: grids.version, grids: grids.count }, 'grid index built');
 
   const bus = config.mqttUrl
-    ? await mqttBus(config.mqttUrl, log.child({ tier: 'bus' }), `onegrid-web-${process.pid}-${startedAt}`)
+    ? await mqttBus(
+        serviceBrokerUrl(config.mqttUrl, config.mqttServiceSecret),
+        log.child({ tier: 'bus' }),
+        serviceClientId(`web-${process.pid}-${startedAt}`),
+      )
     : localBus();
   const sessions = new Sessions(db);
   // WebSocket sessions (ingest/auth/sockets.ts): cookie, bearer or a one-use ticket; re-checked by token hash.
@@ -169,7 +176,10 @@ export async function startPlatform(
 
   let broker: EmbeddedBroker | null = null;
   if (config.mqttUrl) {
-    await services.ingest.connectExternal(config.mqttUrl, config.ingestId ? { clientId: config.ingestId } : {});
+    // The service login and a client id by the client-id rule (ingest/broker/auth.ts): `_onegrid:{INGEST_ID}`.
+    await services.ingest.connectExternal(serviceBrokerUrl(config.mqttUrl, config.mqttServiceSecret), {
+      clientId: serviceClientId(config.ingestId),
+    });
     log.info({ url: redactUrl(config.mqttUrl) }, 'ingest connected to external broker');
   } else {
     broker = await startEmbeddedBroker({
@@ -179,7 +189,7 @@ export async function startPlatform(
       aedes: services.ingest.brokerHooks,
     });
     services.ingest.attachEmbedded(broker.aedes);
-    log.info({ port: broker.port }, 'embedded MQTT broker listening');
+    log.info({ port: broker.port, tlsPort: broker.tlsPort }, 'embedded MQTT broker listening');
   }
 
   // The SvelteKit app (adapter-node's handler), loaded after the services are registered.
@@ -199,6 +209,7 @@ export async function startPlatform(
       // (ingest/auth/scope.ts); at most MAX_VIDEO_SOCKETS_PER_USER per user; closed when the session ends.
       (async () => {
         const session = await authenticateUpgrade(req, url, socketAuth);
+      tls: config.tls ? { port: config.mqttsPort, ...config.tls } : null,
         if (!session) return refuseUpgrade(socket, 401);
         const cam = await getDevice(db, m[1]);
         if (!cam || cam.kind !== 'camera' || !(await deviceVisible(db, scopeOf(session.user), cam.id)))
@@ -228,8 +239,9 @@ export async function startPlatform(
       return true;
     });
   }
-  const http = createServer((req, res) => {
-    req.headers['x-forwarded-proto'] ??= 'http';
+  // With TLS_CERT/TLS_KEY the server itself speaks HTTPS (and /mqtt is then WSS); otherwise plain HTTP.
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    req.headers['x-forwarded-proto'] ??= config.tls ? 'https' : 'http';
     handler(req, res, () => {
       res.statusCode = 404;
       res.end();
@@ -246,7 +258,10 @@ export async function startPlatform(
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => resolve());
-  });
+  };
+  const http: Server = config.tls
+    ? createHttpsServer({ cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' }, onRequest)
+    : createServer(onRequest);
   const addr = http.address();
   const httpPort = typeof addr === 'object' && addr ? addr.port : config.port;
 
