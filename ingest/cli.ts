@@ -30,6 +30,9 @@ Commands:
   user add              create a user; prints a generated password once
   grids import FILE     import a grid set (GeoJSON, zipped Shapefile, KML) as a new draft or published version
   grids export          export the published grids (GeoJSON, KML, Shapefile zip)
+  grids list            list the grid versions (published, drafts, archived)
+  grids publish VERSION publish a draft version (re-joins devices and open cases)
+  grids diff A B        grids added, removed and changed from version A to B
 
 Configuration comes from the environment: PORT, MQTT_PORT, MQTT_URL, DATABASE_URL, DATA_DIR,
 ADMIN_PASSWORD, DEMO, LOG_LEVEL. Run 'onegrid <command> --help' for a command's options.`,
@@ -49,10 +52,25 @@ password (secret) once: it is stored hashed and cannot be shown again.`,
 
 Roles: admin, analyst, commander, dispatcher, department, gridworker, viewer. Every role except admin
 needs a scope (--scope and/or --department). Without --password one is generated and printed once.`,
-  'grids import': `onegrid grids import FILE [--format geojson|shp|kml] [--crs wgs84|gcj02|bd09] [--publish] [--label L] [--json]
+  'grids import': `onegrid grids import FILE [--format geojson|shp|kml|kmz] [--crs wgs84|gcj02|bd09|EPSG:n]
+                    [--encoding utf-8|gbk|936…] [--code-field F] [--name-field F] [--level-field F]
+                    [--profile gb15|gb14|stat20] [--publish [--force]] [--label L] [--json]
 
-Validates topology first and refuses a broken set with the report.`,
-  'grids export': `onegrid grids export [--format geojson|kml|shp] [--out FILE] [--level 1..4]`,
+The CRS comes from --crs, else the Shapefile's .prj or the GeoJSON "crs" member; a file that declares none
+must be in WGS-84 degrees inside GRID_REGION (else it is refused, saying why). --crs takes EPSG codes such as
+4490 (CGCS2000), 4527 (Gauss-Krüger zone 39), 4548 (GK CM 117°E), 3857. Text encoding comes from --encoding,
+else the .cpg, the DBF code page or the KML prolog (GBK is recognised). The code profile defaults to
+GRID_CODE_PROFILE (gb15). Validates topology first and refuses a broken set with the report. The first
+import into an empty DATA_DIR does not load the sample district.`,
+  'grids export': `onegrid grids export [--format geojson|kml|shp] [--out FILE] [--level 1..4] [--encoding utf-8|gbk] [--version N]
+
+A Shapefile zip carries a .cpg and the DBF code page: UTF-8 by default, GBK for older desktop GIS.`,
+  'grids list': `onegrid grids list [--json]`,
+  'grids publish': `onegrid grids publish VERSION [--force] [--json]
+
+Refused when the set has no base grids, or would leave more than GRID_PUBLISH_MAX_OUTSIDE of the devices
+(or any open case) outside every base grid; --force publishes anyway and prints the warning.`,
+  'grids diff': `onegrid grids diff A B [--json]`,
 };
 
 function out(json: boolean, obj: unknown, text: string): void {
@@ -95,13 +113,14 @@ function assertNotRunning(cfg: Config): void {
   );
 }
 
-async function withDb<T>(cfg: Config, fn: (db: Db) => Promise<T>): Promise<T> {
+/** `sample: false`: a first use of DATA_DIR does not load the sample district (see seed). */
+async function withDb<T>(cfg: Config, fn: (db: Db) => Promise<T>, opts: { sample?: boolean } = {}): Promise<T> {
   assertNotRunning(cfg);
   const db = await openDb({ databaseUrl: cfg.databaseUrl, dataDir: cfg.dataDir });
   try {
     await migrate(db);
     // The first use of a DATA_DIR loads the sample district, whichever command comes first.
-    const seeded = await seed(db, { adminPassword: cfg.adminPassword });
+    const seeded = await seed(db, { adminPassword: cfg.adminPassword, sample: opts.sample });
     if (seeded.adminPassword)
       process.stderr.write(`admin password (shown once, store it now): ${seeded.adminPassword}\n`);
     if (seeded.samplePassword) process.stderr.write(`sample users' password (shown once): ${seeded.samplePassword}\n`);
@@ -300,9 +319,9 @@ export async function main(argv: string[]): Promise<number> {
     if (a === 'start') return await cmdStart([b, ...rest].filter((x) => x !== undefined));
     if (a === 'device' && b === 'add') return await cmdDeviceAdd(rest);
     if (a === 'user' && b === 'add') return await cmdUserAdd(rest);
-    if (a === 'grids' && (b === 'import' || b === 'export')) {
+    if (a === 'grids' && ['import', 'export', 'list', 'publish', 'diff'].includes(b)) {
       const { gridsCommand } = await import('./grids/cli.ts');
-      return await gridsCommand(b, rest, { loadConfig, withDb, help: HELP[`grids ${b}`], out });
+      return await gridsCommand(b as 'import', rest, { loadConfig, withDb, help: HELP[`grids ${b}`], out });
     }
     process.stderr.write(`onegrid: unknown command "${argv.join(' ')}"\n\n${HELP.main}\n`);
     return 2;
