@@ -168,10 +168,20 @@ export const CASE_ACTION_BODIES = {
 export type CaseActionBodyName = keyof typeof CASE_ACTION_BODIES;
 export const CASE_ACTION_NAMES = Object.keys(CASE_ACTION_BODIES) as CaseActionBodyName[];
 
+/**
+ * Whether the action's note (or, without a note, its reason or handling result) may be shown to the citizen
+ * who reported the case — as the Open311 `status_notes` of the request. Default false: notes are internal.
+ * Kept in the trail entry's `data` (so it is part of the hashed record).
+ */
+const NotePublic = Type.Optional(
+  Type.Boolean({ description: 'show this note to the citizen (Open311 status_notes); default false (internal)' }),
+);
+
 /** The envelope every action body shares; the rest is checked against CASE_ACTION_BODIES[action]. */
 export const CaseActionEnvelope = Type.Object({
   action: Type.Union(CASE_ACTION_NAMES.map((a) => Type.Literal(a))),
   version: Version,
+  notePublic: NotePublic,
 });
 
 /** One schema per action, for the document (`oneOf` with `action` as discriminator). */
@@ -179,7 +189,10 @@ export function caseActionBodySchemas(): Record<string, TSchema> {
   const out: Record<string, TSchema> = {};
   for (const a of CASE_ACTION_NAMES) {
     const body = CASE_ACTION_BODIES[a];
-    out[a] = Type.Object({ action: Type.Literal(a), version: Version, ...body.properties }, { title: `action ${a}` });
+    out[a] = Type.Object(
+      { action: Type.Literal(a), version: Version, notePublic: NotePublic, ...body.properties },
+      { title: `action ${a}` },
+    );
   }
   return out;
 }

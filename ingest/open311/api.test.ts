@@ -19,6 +19,8 @@ beforeEach(() => {
 const q = (s = '') => new URLSearchParams(s);
 const post = (form: string) => api.postRequest(collect([...new URLSearchParams(form)]), null, 'en');
 const requests = (r: Open311Result) => r.body as ServiceRequestJson[];
+/** The public service_request_id of a case. */
+const pid = (c: { id: string; code: string }) => store.idFor(c);
 
 async function error(p: Promise<unknown> | (() => unknown)): Promise<Open311Error> {
   try {
@@ -42,7 +44,7 @@ describe('POST requests', () => {
     expect(r.root).toBe('service_requests');
     const created = cases.docs[0];
     expect(r.body).toEqual([
-      { service_request_id: created.code, service_notice: expect.any(String), account_id: 'acc' },
+      { service_request_id: store.publicIdOf(created.id), service_notice: expect.any(String), account_id: 'acc' },
     ]);
     expect(r.headers?.['Open311-Token']).toBe('tok1');
     const { input, actor } = cases.intakes[0];
@@ -57,6 +59,8 @@ describe('POST requests', () => {
       reporter: { name: 'Li Lei', email: 'a@b.cn', phone: '123', deviceId: 'dev', accountId: 'acc' },
     });
     expect(input.title).toContain('暴露垃圾');
+    expect(store.publicIdOf(created.id)).toMatch(/^[0-9a-f]{20}$/);
+    expect(store.publicIdOf(created.id)).not.toContain(created.code);
     expect(store.rows[0]).toMatchObject({
       caseId: created.id,
       code: created.code,
@@ -179,7 +183,7 @@ describe('GET requests', () => {
     const a = cases.seed({ createdAt: T0 - 2000, description: 'older' });
     const b = cases.seed({ createdAt: T0 - 1000, description: 'newer' });
     const r = requests(await api.getRequests(q(), null, 'en'));
-    expect(r.map((x) => x.service_request_id)).toEqual([b.code, a.code]);
+    expect(r.map((x) => x.service_request_id)).toEqual([pid(b), pid(a)]);
     expect(Object.keys(r[0]).sort()).toEqual(
       [
         'service_request_id',
@@ -219,7 +223,7 @@ describe('GET requests', () => {
     cases.seed({ createdAt: T0 - WINDOW_MS - 1 });
     const inside = cases.seed({ createdAt: T0 - WINDOW_MS + 1000 });
     const r = requests(await api.getRequests(q(), null, 'en'));
-    expect(r.map((x) => x.service_request_id)).toEqual([inside.code]);
+    expect(r.map((x) => x.service_request_id)).toEqual([pid(inside)]);
     expect(cases.listCalls[0]).toMatchObject({ source: 'citizen', from: T0 - WINDOW_MS, to: T0 + 1 });
   });
 
@@ -228,11 +232,11 @@ describe('GET requests', () => {
     const d2 = cases.seed({ createdAt: Date.UTC(2026, 9, 2) });
     const d3 = cases.seed({ createdAt: Date.UTC(2026, 9, 3) });
     const ids = async (s: string) => requests(await api.getRequests(q(s), null, 'en')).map((x) => x.service_request_id);
-    expect(await ids('start_date=2026-10-02T00:00:00Z&end_date=2026-10-03T00:00:00Z')).toEqual([d3.code, d2.code]);
-    expect(await ids('start_date=2026-10-01T08:00:00%2B08:00&end_date=2026-10-01T23:59:59Z')).toEqual([d1.code]);
+    expect(await ids('start_date=2026-10-02T00:00:00Z&end_date=2026-10-03T00:00:00Z')).toEqual([pid(d3), pid(d2)]);
+    expect(await ids('start_date=2026-10-01T08:00:00%2B08:00&end_date=2026-10-01T23:59:59Z')).toEqual([pid(d1)]);
     // one bound: 90 days from/to it
-    expect(await ids('start_date=2026-10-02T00:00:00Z')).toEqual([d3.code, d2.code]);
-    expect(await ids('end_date=2026-10-01T00:00:00Z')).toEqual([d1.code]);
+    expect(await ids('start_date=2026-10-02T00:00:00Z')).toEqual([pid(d3), pid(d2)]);
+    expect(await ids('end_date=2026-10-01T00:00:00Z')).toEqual([pid(d1)]);
   });
 
   it('refuses bad dates, reversed or over-90-day windows (400)', async () => {
@@ -253,8 +257,8 @@ describe('GET requests', () => {
     const rejected = cases.seed({ createdAt: T0 - 3000, state: 'rejected' });
     const merged = cases.seed({ createdAt: T0 - 2000, state: 'merged', mergedInto: open.id });
     const ids = async (s: string) => requests(await api.getRequests(q(s), null, 'en')).map((x) => x.service_request_id);
-    expect(await ids('status=open')).toEqual([open.code]);
-    expect(await ids('status=closed')).toEqual([merged.code, rejected.code, closed.code]);
+    expect(await ids('status=open')).toEqual([pid(open)]);
+    expect(await ids('status=closed')).toEqual([pid(merged), pid(rejected), pid(closed)]);
     expect((await ids('status=open,closed')).length).toBe(4);
     expect((await ids('status=open&status=closed')).length).toBe(4);
     expect((await error(api.getRequests(q('status=pending'), null, 'en'))).status).toBe(400);
@@ -265,8 +269,8 @@ describe('GET requests', () => {
     const p = cases.seed({ createdAt: T0 - 2000, category: 'street_order.illegal_parking' });
     cases.seed({ createdAt: T0 - 1000, category: 'city_appearance' });
     const ids = async (s: string) => requests(await api.getRequests(q(s), null, 'en')).map((x) => x.service_request_id);
-    expect(await ids('service_code=city_appearance.graffiti')).toEqual([g.code]);
-    expect(await ids('service_code=city_appearance.graffiti,street_order.illegal_parking')).toEqual([p.code, g.code]);
+    expect(await ids('service_code=city_appearance.graffiti')).toEqual([pid(g)]);
+    expect(await ids('service_code=city_appearance.graffiti,street_order.illegal_parking')).toEqual([pid(p), pid(g)]);
     expect((await error(api.getRequests(q('service_code=potholes'), null, 'en'))).status).toBe(400);
   });
 
@@ -276,12 +280,14 @@ describe('GET requests', () => {
     const sensor = cases.seed({ source: 'sensor' });
     const r = requests(
       await api.getRequests(
-        q(`service_request_id=${old.code},${b.code},NOPE,${sensor.code}&status=open&service_code=fire&start_date=bad`),
+        q(`service_request_id=${pid(old)},${pid(b)},NOPE,${sensor.code}&status=open&service_code=fire&start_date=bad`),
         null,
         'en',
       ),
     );
-    expect(r.map((x) => x.service_request_id)).toEqual([old.code, b.code]);
+    expect(r.map((x) => x.service_request_id)).toEqual([pid(old), pid(b)]);
+    // the internal, sequential case code never resolves
+    expect(requests(await api.getRequests(q(`service_request_id=${old.code},${b.code}`), null, 'en'))).toEqual([]);
   });
 
   it('returns at most 1000 requests, paging through the case service', async () => {
@@ -305,14 +311,15 @@ describe('GET requests', () => {
 });
 
 describe('GET request and status mapping', () => {
-  it('finds one request by code; others (unknown, not citizen) are 404', async () => {
+  it('finds one request by its public id; the case code, unknown ids and non-citizen cases are 404', async () => {
     const c = cases.seed({});
-    const r = requests(await api.getRequest(c.code, q(), null, 'en'));
+    const r = requests(await api.getRequest(pid(c), q(), null, 'en'));
     expect(r).toHaveLength(1);
-    expect(r[0].service_request_id).toBe(c.code);
+    expect(r[0].service_request_id).toBe(pid(c));
+    expect((await error(api.getRequest(c.code, q(), null, 'en'))).status).toBe(404);
     expect((await error(api.getRequest('HQ-19990101-0001', q(), null, 'en'))).status).toBe(404);
     const s = cases.seed({ source: 'camera' });
-    expect((await error(api.getRequest(s.code, q(), null, 'en'))).status).toBe(404);
+    expect((await error(api.getRequest(pid(s), q(), null, 'en'))).status).toBe(404);
   });
 
   it('recognises a DomainError from another copy of core/errors.ts (the web bundle vs the platform)', async () => {
@@ -326,14 +333,15 @@ describe('GET request and status mapping', () => {
         return 404;
       }
     }
-    cases.getByCode = async () => {
+    const id = pid(cases.seed({}));
+    cases.get = async () => {
       throw new DomainError('no case');
     };
-    expect((await error(api.getRequest('HQ-20261124-0001', q(), null, 'en'))).status).toBe(404);
-    cases.getByCode = async () => {
+    expect((await error(api.getRequest(id, q(), null, 'en'))).status).toBe(404);
+    cases.get = async () => {
       throw new Error('db down');
     };
-    await expect(api.getRequest('HQ-20261124-0001', q(), null, 'en')).rejects.toThrow('db down');
+    await expect(api.getRequest(id, q(), null, 'en')).rejects.toThrow('db down');
   });
 
   it('never returns reporter contact', async () => {
@@ -346,7 +354,7 @@ describe('GET request and status mapping', () => {
 
   it('shows address, address_id and media_url posted with the request', async () => {
     await post(`${OK}&address_string=5+Park+Rd&address_id=A-1&media_url=http%3A%2F%2Fm.org%2Fp.png`);
-    const [r] = requests(await api.getRequest(cases.docs[0].code, q(), null, 'en'));
+    const [r] = requests(await api.getRequest(pid(cases.docs[0]), q(), null, 'en'));
     expect(r).toMatchObject({
       address: '5 Park Rd',
       address_id: 'A-1',
@@ -355,9 +363,9 @@ describe('GET request and status mapping', () => {
     });
   });
 
-  it('follows the case: agency from the dispatched department, notes from result and rejection reason', async () => {
+  it('follows the case: agency from the dispatched department, standard notes; internal results stay internal', async () => {
     const c = cases.seed({});
-    const one = async (lang: 'en' | 'zh' = 'en') => requests(await api.getRequest(c.code, q(), null, lang))[0];
+    const one = async (lang: 'en' | 'zh' = 'en') => requests(await api.getRequest(pid(c), q(), null, lang))[0];
     expect((await one()).status_notes).toMatch(/awaiting review/);
     await cases.act(c.id, { action: 'register', category: c.category, priority: 3, version: 1 });
     let r = await one();
@@ -372,26 +380,27 @@ describe('GET request and status mapping', () => {
     expect((await one('zh')).agency_responsible).toBe('城市管理（城管）');
     await cases.act(c.id, { action: 'claim', version: 3 });
     await cases.act(c.id, { action: 'handle', result: 'Cleared the rubbish', version: 4 });
-    expect((await one()).status_notes).toBe('Handled, awaiting verification: Cleared the rubbish');
+    expect((await one()).status_notes).toBe('Handled, awaiting verification.');
     cases.now = T0 + 3600_000;
     await cases.act(c.id, { action: 'verify', pass: true, version: 5 });
     r = await one();
     expect(r).toMatchObject({
       status: 'closed',
-      status_notes: 'Cleared the rubbish',
+      status_notes: 'Resolved.',
       updated_datetime: '2026-11-24T09:00:00Z',
       service_notice: null,
     });
 
     const x = cases.seed({});
     await cases.act(x.id, { action: 'reject', reason: 'Not in our remit', version: 1 });
-    const [rx] = requests(await api.getRequest(x.code, q(), null, 'en'));
-    expect(rx).toMatchObject({ status: 'closed', status_notes: 'Not accepted: Not in our remit' });
+    const [rx] = requests(await api.getRequest(pid(x), q(), null, 'en'));
+    expect(rx).toMatchObject({ status: 'closed', status_notes: 'Not accepted.' });
+    expect(JSON.stringify(rx)).not.toContain('Not in our remit');
 
     const m = cases.seed({});
     await cases.act(m.id, { action: 'merge', into: c.id, version: 1 });
-    const [rm] = requests(await api.getRequest(m.code, q(), null, 'en'));
-    expect(rm).toMatchObject({ status: 'closed', status_notes: `Duplicate request, merged into ${c.code}.` });
+    const [rm] = requests(await api.getRequest(pid(m), q(), null, 'en'));
+    expect(rm).toMatchObject({ status: 'closed', status_notes: `Duplicate request, merged into ${pid(c)}.` });
   });
 });
 
@@ -400,7 +409,7 @@ describe('tokens, services, discovery', () => {
     const r = await post(OK);
     const token = r.headers!['Open311-Token'];
     const t = await api.token(token, q(), null, 'en');
-    expect(t.body).toEqual([{ service_request_id: cases.docs[0].code, token }]);
+    expect(t.body).toEqual([{ service_request_id: pid(cases.docs[0]), token }]);
     expect((await error(api.token('nope', q(), null, 'en'))).status).toBe(404);
   });
 

@@ -12,6 +12,7 @@ import type { Lang } from './lang.ts';
 import {
   CLOSED_STATES,
   OPEN_REQUEST_STATES,
+  duplicateNotice,
   postNotice,
   toServiceRequest,
   type CaseDoc,
@@ -29,6 +30,17 @@ import {
   serviceName,
 } from './services.ts';
 import type { Open311Store, RequestRow } from './store.ts';
+import {
+  DEFAULT_FLOOD_LIMITS,
+  FOLD_RADIUS_M,
+  FloodGuard,
+  RateLimited,
+  distanceM,
+  fingerprintOf,
+  type FloodLimits,
+} from './flood.ts';
+import { prepareMedia } from './media.ts';
+import { namesOf, type ReporterContact } from './privacy.ts';
 import { stripNonXmlChars } from './xml.ts';
 
 export const SPECIFICATION = 'http://wiki.open311.org/GeoReport_v2';
@@ -45,12 +57,15 @@ export interface Open311ErrorItem {
 export class Open311Error extends Error {
   readonly status: number;
   readonly errors: Open311ErrorItem[];
-  constructor(status: number, description: string | string[]) {
+  /** Extra response headers (Retry-After of a 429). */
+  readonly headers: Record<string, string>;
+  constructor(status: number, description: string | string[], headers: Record<string, string> = {}) {
     const list = Array.isArray(description) ? description : [description];
     super(list.join('; '));
     this.name = 'Open311Error';
     this.status = status;
     this.errors = list.map((d) => ({ code: status, description: d }));
+    this.headers = headers;
   }
 }
 
@@ -82,6 +97,10 @@ export interface Open311Deps {
   };
   now(): number;
   newToken(): string;
+  /** A new public service_request_id (store.ts newPublicId). */
+  newPublicId(): string;
+  /** Rate limits and the fold window (flood.ts); DEFAULT_FLOOD_LIMITS when left out. */
+  limits?: FloodLimits;
   log?: { warn(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -89,12 +108,22 @@ export interface Open311Deps {
 export interface PostInput {
   fields: Record<string, string>;
   attributes: Record<string, string | string[]>;
+  /** The multipart `media` file, when one was uploaded. */
+  media?: Buffer;
+}
+
+/** Who is posting: the client's address (rate limit, folding). */
+export interface PostClient {
+  ip: string | null;
 }
 
 const zhen = (lang: Lang, zh: string, en: string) => (lang === 'zh' ? zh : en);
 
 export class Open311Api {
-  constructor(private readonly deps: Open311Deps) {}
+  readonly flood: FloodGuard;
+  constructor(private readonly deps: Open311Deps) {
+    this.flood = new FloodGuard(deps.limits ?? DEFAULT_FLOOD_LIMITS);
+  }
 
   // ---- jurisdiction -------------------------------------------------------------------------------
 
@@ -168,12 +197,20 @@ export class Open311Api {
 
   // ---- POST requests ------------------------------------------------------------------------------
 
-  async postRequest(input: PostInput, host: string | null, lang: Lang): Promise<Open311Result> {
+  async postRequest(
+    input: PostInput,
+    host: string | null,
+    lang: Lang,
+    client: PostClient = { ip: null },
+  ): Promise<Open311Result> {
     const f = input.fields;
     const get = (k: string): string | undefined => {
       const v = f[k];
       return v === undefined || v.trim() === '' ? undefined : v;
     };
+
+    // 0. The address's rate limit, before anything costs (a wrong key in a loop counts too).
+    await this.limit(() => this.flood.address(client.ip), lang);
 
     // 1. The key (403 before anything else is looked at).
     const key = get('api_key')?.trim();
@@ -198,6 +235,7 @@ export class Open311Api {
           "Invalid api_key received -- can't proceed with create_request.",
         ),
       );
+    await this.limit(() => this.flood.key(keyId), lang);
 
     // 2. Jurisdiction and service.
     const district = this.jurisdiction(get('jurisdiction_id'), host, lang);
@@ -285,6 +323,8 @@ export class Open311Api {
       else throw e;
     }
     if (errors.length) throw new Open311Error(400, errors);
+    // The photo is checked (and its public copy made) before any case exists: a refused file makes none.
+    const media = input.media ? await prepareMedia(input.media, lang) : null;
 
     const cases = this.requireCases(lang);
     const name = [get('first_name'), get('last_name')]
@@ -310,44 +350,92 @@ export class Open311Api {
       ...(mediaUrl ? { mediaUrl } : {}),
       ...(Object.keys(attributes).length ? { attributes } : {}),
     };
-    let created: Case;
-    try {
-      created = await cases.intake(intake, SYSTEM_ACTOR);
-    } catch (e) {
-      throw this.fromDomain(e, lang);
-    }
-    const token = this.deps.newToken();
-    try {
-      await this.deps.store.saveRequest({
-        caseId: created.id,
-        code: created.code,
-        token,
-        keyId,
-        addressId: get('address_id')?.trim() ?? null,
-      });
-    } catch (e) {
-      // The case exists; only its token is lost. Never fail the citizen's report for that.
-      this.deps.log?.error({ err: e, case: created.code }, 'open311: saving the request token failed');
-    }
-    return {
+    const fingerprint = fingerprintOf(code, description);
+    const answer = (publicId: string, token: string, folded: boolean): Open311Result => ({
       status: 201,
       root: 'service_requests',
       // realtime services: the id, not a token (the spec returns one or the other). The token goes in
-      // the Open311-Token header for clients that want to use GET tokens/{token}.
-      headers: { 'Open311-Token': token },
+      // the Open311-Token header for clients that want to use GET tokens/{token}. A folded submission
+      // says so in Open311-Duplicate-Of (the id it was folded into, the same as in the body).
+      headers: { 'Open311-Token': token, ...(folded ? { 'Open311-Duplicate-Of': publicId } : {}) },
       body: [
         {
-          service_request_id: created.code,
-          service_notice: postNotice(lang),
+          service_request_id: publicId,
+          service_notice: folded ? duplicateNotice(lang) : postNotice(lang),
           account_id: get('account_id')?.trim() ?? null,
         },
       ],
-    };
+    });
+
+    // Identical submissions of one fingerprint go one at a time: the first makes the case, the rest fold.
+    return this.flood.serial(fingerprint, async () => {
+      const since = this.deps.now() - this.flood.limits.foldWindowMs;
+      const similar = await this.deps.store.recentSimilar(fingerprint, keyId, client.ip, since);
+      const same = similar.find((r) => r.location && distanceM(r.location, location!) <= FOLD_RADIUS_M);
+      if (same) return answer(same.publicId, same.token, true);
+
+      let created: Case;
+      try {
+        created = await cases.intake(intake, SYSTEM_ACTOR);
+      } catch (e) {
+        throw this.fromDomain(e, lang);
+      }
+      const token = this.deps.newToken();
+      const publicId = this.deps.newPublicId();
+      try {
+        await this.deps.store.saveRequest({
+          caseId: created.id,
+          code: created.code,
+          publicId,
+          token,
+          keyId,
+          addressId: get('address_id')?.trim() ?? null,
+          clientIp: client.ip,
+          fingerprint,
+          location,
+        });
+        if (media) await this.deps.store.saveMedia(created.id, media);
+      } catch (e) {
+        // The case exists; its public id is then made when it is first shown. Never fail the report for it.
+        this.deps.log?.error({ err: e, case: created.code }, 'open311: saving the request row failed');
+        const rows = await this.deps.store
+          .ensureRows([created], () => ({ publicId, token }))
+          .catch(() => new Map<string, RequestRow>());
+        const row = rows.get(created.id);
+        if (row) return answer(row.publicId, row.token, false);
+      }
+      return answer(publicId, token, false);
+    });
+  }
+
+  /** Run a rate-limit check, turning a refusal into 429 with Retry-After in the GeoReport error format. */
+  private async limit(check: () => Promise<void>, lang: Lang): Promise<void> {
+    try {
+      await check();
+    } catch (e) {
+      if (!(e instanceof RateLimited)) throw e;
+      throw new Open311Error(
+        429,
+        e.what === 'key'
+          ? zhen(
+              lang,
+              `该 api_key 提交过于频繁，请 ${e.retryAfterS} 秒后再试。`,
+              `Too many requests with this api_key; try again in ${e.retryAfterS} s.`,
+            )
+          : zhen(
+              lang,
+              `提交过于频繁，请 ${e.retryAfterS} 秒后再试。`,
+              `Too many requests from this address; try again in ${e.retryAfterS} s.`,
+            ),
+        { 'retry-after': String(e.retryAfterS) },
+      );
+    }
   }
 
   // ---- GET requests -------------------------------------------------------------------------------
 
-  async getRequests(q: URLSearchParams, host: string | null, lang: Lang): Promise<Open311Result> {
+  /** `origin`: this endpoint's public origin, for the media_url of uploaded photos. */
+  async getRequests(q: URLSearchParams, host: string | null, lang: Lang, origin = ''): Promise<Open311Result> {
     const district = this.jurisdiction(q.get('jurisdiction_id'), host, lang);
     const cases = this.requireCases(lang);
     const list = (k: string) =>
@@ -373,7 +461,7 @@ export class Open311Api {
         const c = await this.findRequest(cases, id, district, lang);
         if (c) found.push(c);
       }
-      return { status: 200, root: 'service_requests', body: await this.render(found, cases, lang) };
+      return { status: 200, root: 'service_requests', body: await this.render(found, lang, origin) };
     }
 
     const errors: string[] = [];
@@ -466,17 +554,23 @@ export class Open311Api {
     const found = [...byId.values()]
       .sort((a, b) => b.createdAt - a.createdAt || (a.code < b.code ? 1 : -1))
       .slice(0, MAX_RESULTS);
-    return { status: 200, root: 'service_requests', body: await this.render(found, cases, lang) };
+    return { status: 200, root: 'service_requests', body: await this.render(found, lang, origin) };
   }
 
-  async getRequest(id: string, q: URLSearchParams, host: string | null, lang: Lang): Promise<Open311Result> {
+  async getRequest(
+    id: string,
+    q: URLSearchParams,
+    host: string | null,
+    lang: Lang,
+    origin = '',
+  ): Promise<Open311Result> {
     const district = this.jurisdiction(q.get('jurisdiction_id'), host, lang);
     const cases = this.requireCases(lang);
     if (!id) throw new Open311Error(400, zhen(lang, '缺少 service_request_id', 'service_request_id was not provided'));
     const c = await this.findRequest(cases, id, district, lang);
     if (!c)
       throw new Open311Error(404, zhen(lang, `service_request_id ${id} 不存在`, `service_request_id ${id} not found`));
-    return { status: 200, root: 'service_requests', body: await this.render([c], cases, lang) };
+    return { status: 200, root: 'service_requests', body: await this.render([c], lang, origin) };
   }
 
   async token(token: string, q: URLSearchParams, host: string | null, lang: Lang): Promise<Open311Result> {
@@ -484,7 +578,15 @@ export class Open311Api {
     if (!token) throw new Open311Error(400, zhen(lang, '缺少 token', 'token was not provided'));
     const row = await this.deps.store.byToken(token);
     if (!row) throw new Open311Error(404, zhen(lang, `token ${token} 不存在`, `token ${token} not found`));
-    return { status: 200, root: 'service_requests', body: [{ service_request_id: row.code, token: row.token }] };
+    return { status: 200, root: 'service_requests', body: [{ service_request_id: row.publicId, token: row.token }] };
+  }
+
+  /**
+   * The public copy of a request's uploaded photo (re-encoded JPEG without metadata), by public id; null when
+   * the request has none. Served at /open311/v2/media/{service_request_id}.jpg.
+   */
+  async media(publicId: string): Promise<{ mime: string; bytes: Buffer } | null> {
+    return this.deps.store.publicMedia(publicId);
   }
 
   // ---- helpers ------------------------------------------------------------------------------------
@@ -499,17 +601,22 @@ export class Open311Api {
     return c;
   }
 
-  /** The citizen case with this code (in the district, when one is given); null when there is none. */
+  /**
+   * The citizen case with this public id (in the district, when one is given); null when there is none.
+   * Only the public id resolves: the sequential case code does not (it could be counted).
+   */
   private async findRequest(
     cases: CasePort,
-    code: string,
+    publicId: string,
     district: District | null,
     lang: Lang,
   ): Promise<CaseDoc | null> {
-    if (code.length > 100) return null;
+    if (publicId.length > 100) return null;
+    const row = await this.deps.store.byPublicId(publicId);
+    if (!row) return null;
     let c: CaseDoc;
     try {
-      c = (await cases.getByCode(code, SYSTEM_ACTOR)) as CaseDoc;
+      c = (await cases.get(row.caseId, SYSTEM_ACTOR)) as CaseDoc;
     } catch (e) {
       if (isDomainErrorLike(e) && (e.code === 'not_found' || e.code === 'outside_scope' || e.code === 'invalid_code'))
         return null;
@@ -521,50 +628,40 @@ export class Open311Api {
   }
 
   /** Map cases to service requests, with the lookups the mapping needs done once per page. */
-  private async render(list: CaseDoc[], cases: CasePort, lang: Lang): Promise<ServiceRequestJson[]> {
+  private async render(list: CaseDoc[], lang: Lang, origin: string): Promise<ServiceRequestJson[]> {
     if (list.length === 0) return [];
-    const [departments, rows] = await Promise.all([
+    const cases = this.requireCases(lang);
+    const ids = list.map((c) => c.id);
+    const fresh = () => ({ publicId: this.deps.newPublicId(), token: this.deps.newToken() });
+    const [departments, rows, notes, reporters] = await Promise.all([
       this.deps.departments(),
-      this.deps.store.byCaseIds(list.map((c) => c.id)),
+      this.deps.store.ensureRows(list, fresh),
+      this.deps.store.publicNotes(ids),
+      this.deps.store.reporters(ids),
     ]);
-    const reasons = new Map<string, string | null>();
-    const mergedCodes = new Map<string, string | null>();
-    for (const c of list) {
-      if (c.state === 'rejected') reasons.set(c.id, await this.rejectReason(cases, c));
-      if (c.state === 'merged' && c.mergedInto) {
-        try {
-          mergedCodes.set(c.id, (await cases.get(c.mergedInto, SYSTEM_ACTOR)).code);
-        } catch {
-          mergedCodes.set(c.id, null);
-        }
-      }
+    // A merged request names the surviving one by its public id — only when that is a citizen request too.
+    const survivorCases: CaseDoc[] = [];
+    for (const id of new Set(list.filter((c) => c.state === 'merged' && c.mergedInto).map((c) => c.mergedInto!))) {
+      const t = (await cases.get(id, SYSTEM_ACTOR).catch(() => null)) as CaseDoc | null;
+      if (t && t.source === 'citizen') survivorCases.push(t);
     }
+    const survivors = survivorCases.length
+      ? await this.deps.store.ensureRows(survivorCases, fresh)
+      : new Map<string, RequestRow>();
     const ctx: MapContext = {
       lang,
       departmentName: (id) => departments.get(id)?.[lang] ?? null,
       gridName: (code) => this.deps.grids.name(code),
-      rejectReason: (c) => reasons.get(c.id) ?? null,
-      mergedIntoCode: (c) => mergedCodes.get(c.id) ?? null,
-      row: (c) => rows.get(c.id) as RequestRow | undefined,
+      publicNote: (c) => notes.get(c.id) ?? null,
+      mergedIntoId: (c) => (c.mergedInto ? (survivors.get(c.mergedInto)?.publicId ?? null) : null),
+      row: (c) => rows.get(c.id),
+      names: (c) => namesOf(reporters.get(c.id) as ReporterContact | undefined),
+      mediaUrl: (c) => {
+        const row = rows.get(c.id);
+        return row?.publicMediaEvidence ? `${origin}/open311/v2/media/${row.publicId}.jpg` : null;
+      },
     };
     return list.map((c) => toServiceRequest(c, ctx));
-  }
-
-  /** The reason given with the last `reject` action in the case's trail. */
-  private async rejectReason(cases: CasePort, c: Case): Promise<string | null> {
-    try {
-      const t = await cases.trail(c.id, SYSTEM_ACTOR);
-      for (let i = t.entries.length - 1; i >= 0; i--) {
-        const e = t.entries[i];
-        if (e.action !== 'reject') continue;
-        const r = e.data?.reason;
-        if (typeof r === 'string' && r.trim()) return r.trim();
-        return e.note?.trim() || null;
-      }
-    } catch (e) {
-      this.deps.log?.warn({ err: e, case: c.code }, 'open311: trail not readable for status_notes');
-    }
-    return null;
   }
 
   /** A case-service error as an Open311 error: not found → 404, a refused input → 400, else rethrown. */

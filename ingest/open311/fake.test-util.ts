@@ -6,7 +6,7 @@ import { DomainError } from '../../core/errors.ts';
 import type { Actor, Case, CaseAction, CaseState } from '../../core/cases/types.ts';
 import type { CaseFilter, CasePage, CasePort, IntakeInput, TrailEntry } from '../cases/port.ts';
 import type { Open311Deps } from './api.ts';
-import type { Open311Store, RequestRow } from './store.ts';
+import type { NewRequestRow, Open311Store, PublicNote, RequestRow } from './store.ts';
 
 export const DISTRICT = '120106';
 export const GRID = '120106001001001';
@@ -192,6 +192,12 @@ export class MemoryStore implements Open311Store {
   keys = new Map<string, string>(); // key → id
   revoked = new Set<string>();
   rows: RequestRow[] = [];
+  /** caseId → the latest public note (what the case trail would give). */
+  notes = new Map<string, PublicNote>();
+  /** caseId → reporter contact. */
+  reporterOf = new Map<string, Record<string, unknown>>();
+  media = new Map<string, { mime: string; original: Buffer; publicJpeg: Buffer }>();
+  now = T0;
 
   async verifyKey(key: string) {
     const id = this.keys.get(key);
@@ -200,8 +206,61 @@ export class MemoryStore implements Open311Store {
   async anyKey() {
     return [...this.keys.values()].some((id) => !this.revoked.has(id));
   }
-  async saveRequest(row: Omit<RequestRow, 'createdAt'>) {
-    this.rows.push({ ...row, createdAt: T0 });
+  async saveRequest(row: NewRequestRow) {
+    this.rows.push({ ...row, createdAt: this.now });
+  }
+  async byPublicId(publicId: string) {
+    return this.rows.find((r) => r.publicId === publicId) ?? null;
+  }
+  async ensureRows(cases: { id: string; code: string }[], fresh: () => { publicId: string; token: string }) {
+    for (const c of cases)
+      if (!this.rows.some((r) => r.caseId === c.id))
+        this.rows.push({ caseId: c.id, code: c.code, ...fresh(), keyId: null, addressId: null, createdAt: this.now });
+    return this.byCaseIds(cases.map((c) => c.id));
+  }
+  async recentSimilar(fingerprint: string, keyId: string, clientIp: string | null, since: number) {
+    return this.rows.filter(
+      (r) => r.fingerprint === fingerprint && r.createdAt >= since && (r.keyId === keyId || r.clientIp === clientIp),
+    );
+  }
+  async publicNotes(caseIds: string[]) {
+    return new Map([...this.notes].filter(([id]) => caseIds.includes(id)));
+  }
+  async reporters(caseIds: string[]) {
+    return new Map([...this.reporterOf].filter(([id]) => caseIds.includes(id)));
+  }
+  async saveMedia(caseId: string, m: { mime: string; original: Buffer; publicJpeg: Buffer }) {
+    this.media.set(caseId, m);
+    const row = this.rows.find((r) => r.caseId === caseId)!;
+    row.mediaEvidence = 1;
+    row.publicMediaEvidence = 2;
+    return { original: 1, public: 2 };
+  }
+  async publicMedia(publicId: string) {
+    const row = this.rows.find((r) => r.publicId === publicId);
+    const m = row && this.media.get(row.caseId);
+    return m ? { mime: 'image/jpeg', bytes: m.publicJpeg } : null;
+  }
+  /** The public id of a case: its row's, or a new row's (as the API makes when a case is first shown). */
+  idFor(c: { id: string; code: string }): string {
+    const have = this.rows.find((r) => r.caseId === c.id);
+    if (have) return have.publicId;
+    const publicId = Buffer.from(`pid:${c.id}`).toString('hex').padEnd(20, '0').slice(0, 20);
+    this.rows.push({
+      caseId: c.id,
+      code: c.code,
+      publicId,
+      token: `t-${c.id}`,
+      keyId: null,
+      addressId: null,
+      createdAt: this.now,
+    });
+    return publicId;
+  }
+
+  /** The public id of a case, if it has one. */
+  publicIdOf(caseId: string): string | undefined {
+    return this.rows.find((r) => r.caseId === caseId)?.publicId;
   }
   async byToken(token: string) {
     return this.rows.find((r) => r.token === token) ?? null;
@@ -220,6 +279,8 @@ const GRID_NAMES: Record<string, string> = {
 
 export function fakeDeps(cases: FakeCases | undefined, store: MemoryStore, now = () => T0): Open311Deps {
   let n = 0;
+  let p = 0;
+  if (cases) store.reporterOf = cases.reporters as Map<string, Record<string, unknown>>;
   return {
     cases: () => cases,
     store,
@@ -239,5 +300,7 @@ export function fakeDeps(cases: FakeCases | undefined, store: MemoryStore, now =
     },
     now,
     newToken: () => `tok${++n}`,
+    // Not sequential-looking on purpose: tests must not be able to guess them from case codes.
+    newPublicId: () => `${(++p * 2654435761).toString(16).padStart(20, '0').slice(-20)}`,
   };
 }

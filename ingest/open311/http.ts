@@ -5,6 +5,7 @@
  */
 import { Open311Error, type Open311Result, type PostInput } from './api.ts';
 import { pickLang, type Lang } from './lang.ts';
+import { MEDIA_MAX_BYTES, tooLarge } from './media.ts';
 import { toXml } from './xml.ts';
 
 export type Format = 'json' | 'xml';
@@ -14,6 +15,7 @@ export const CONTENT_TYPE: Record<Format, string> = {
   xml: 'text/xml; charset=utf-8',
 };
 
+/** Form and JSON bodies; a multipart body may carry a `media` file of up to MEDIA_MAX_BYTES besides. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
 /** `services.json` → {name: 'services', format: 'json'}; the format is the text after the last dot. */
@@ -51,7 +53,7 @@ function baseHeaders(format: Format, lang: Lang): Record<string, string> {
     'cache-control': 'no-store',
     // Open data: any site may read it (POST needs an api_key, not a cookie).
     'access-control-allow-origin': '*',
-    'access-control-expose-headers': 'Open311-Token',
+    'access-control-expose-headers': 'Open311-Token, Open311-Duplicate-Of, Retry-After',
   };
 }
 
@@ -62,7 +64,7 @@ export function render(format: Format, result: Open311Result, lang: Lang): Respo
 
 export function renderError(format: Format, e: Open311Error, lang: Lang): Response {
   const text = format === 'json' ? JSON.stringify(e.errors) : toXml('errors', e.errors);
-  return new Response(text, { status: e.status, headers: baseHeaders(format, lang) });
+  return new Response(text, { status: e.status, headers: { ...baseHeaders(format, lang), ...e.headers } });
 }
 
 /**
@@ -112,17 +114,40 @@ export async function readPost(request: Request, lang: Lang): Promise<PostInput>
         ? `请求体不能超过 ${MAX_BODY_BYTES} 字节。`
         : `The request body is limited to ${MAX_BODY_BYTES} bytes.`,
     );
-  if (len > MAX_BODY_BYTES) throw tooBig();
+  const multipart = type === 'multipart/form-data';
+  if (multipart ? len > MAX_BODY_BYTES + MEDIA_MAX_BYTES : len > MAX_BODY_BYTES)
+    throw multipart ? tooLarge(lang) : tooBig();
   const pairs: [string, string][] = [];
   const jsonAttributes: Record<string, string | string[]> = {};
-  if (type === 'multipart/form-data') {
+  let media: Buffer | undefined;
+  if (multipart) {
     let form: FormData;
     try {
       form = await request.formData();
-    } catch {
+    } catch (e) {
+      // adapter-node's BODY_SIZE_LIMIT ends the body with a 413 error while it is read.
+      if ((e as { status?: unknown } | null)?.status === 413) throw tooLarge(lang);
       throw new Open311Error(400, lang === 'zh' ? '表单无法解析。' : 'The form data could not be read.');
     }
-    for (const [k, v] of form.entries()) if (typeof v === 'string') pairs.push([k, v]);
+    for (const [k, v] of form.entries()) {
+      if (typeof v === 'string') pairs.push([k, v]);
+      else if (k === 'media') {
+        // GeoReport v2: `media` is one file. A second one is refused rather than silently dropped.
+        if (media)
+          throw new Open311Error(
+            400,
+            lang === 'zh' ? '只能上传一个 media 文件。' : 'Only one media file may be uploaded.',
+          );
+        if (v.size > MEDIA_MAX_BYTES) throw tooLarge(lang);
+        media = Buffer.from(await v.arrayBuffer());
+      } else
+        throw new Open311Error(
+          400,
+          lang === 'zh'
+            ? `不支持上传文件字段 ${k}：照片请用 media 字段。`
+            : `File field ${k} is not accepted: send a photo as media.`,
+        );
+    }
   } else {
     const text = await request.text();
     if (Buffer.byteLength(text) > MAX_BODY_BYTES) throw tooBig();
@@ -152,7 +177,8 @@ export async function readPost(request: Request, lang: Lang): Promise<PostInput>
     }
   }
   const query = [...new URL(request.url).searchParams];
-  return collect([...query.filter(([k]) => !pairs.some(([pk]) => pk === k)), ...pairs], jsonAttributes);
+  const input = collect([...query.filter(([k]) => !pairs.some(([pk]) => pk === k)), ...pairs], jsonAttributes);
+  return media ? { ...input, media } : input;
 }
 
 function scalarOrList(v: unknown): string | string[] | undefined {

@@ -7,7 +7,7 @@ import { newSecret } from '../auth/secrets.ts';
 import type { CasePort } from '../cases/port.ts';
 import type { Services } from '../services.ts';
 import { Open311Api, type District } from './api.ts';
-import { SqlOpen311Store } from './store.ts';
+import { SqlOpen311Store, newPublicId } from './store.ts';
 
 const DEPT_TTL_MS = 60_000;
 const cache = new WeakMap<Services, Open311Api>();
@@ -55,6 +55,12 @@ export function open311Of(s: Services): Open311Api {
     },
     now: () => Date.now(),
     newToken: () => newSecret(18),
+    newPublicId,
+    limits: {
+      perKeyPerMinute: s.config.open311RatePerKey,
+      perAddressPerMinute: s.config.open311RatePerAddress,
+      foldWindowMs: s.config.open311FoldMin * 60_000,
+    },
     log: s.log,
   });
   cache.set(s, api);

@@ -99,6 +99,7 @@ const DICT = {
   cancel: { zh: '取消', en: 'Cancel' },
   close: { zh: '关闭', en: 'Close' },
   note: { zh: '备注', en: 'Note' },
+  notePublic: { zh: '对市民公开', en: 'Visible to the citizen' },
   reason: { zh: '原因', en: 'Reason' },
   result: { zh: '处置结果', en: 'Result' },
   departmentsField: { zh: '部门', en: 'Departments' },

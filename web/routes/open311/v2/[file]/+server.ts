@@ -22,7 +22,7 @@ export const GET: RequestHandler = async ({ request, params, url }) => {
         case 'services':
           return api.services(q, url.hostname, lang);
         case 'requests':
-          return api.getRequests(q, url.hostname, lang);
+          return api.getRequests(q, url.hostname, lang, publicOrigin(request, url));
         default:
           throw new Open311Error(
             404,
@@ -34,14 +34,24 @@ export const GET: RequestHandler = async ({ request, params, url }) => {
   );
 };
 
-export const POST: RequestHandler = async ({ request, params, url }) => {
+/**
+ * POST service request. Rate-limited per client address and per api_key (429 with Retry-After); an identical
+ * submission within the fold window answers with the earlier request's id (ingest/open311/flood.ts).
+ */
+export const POST: RequestHandler = async ({ request, params, url, getClientAddress }) => {
   const s = getServices();
   const api = open311Of(s);
+  let ip: string | null = null;
+  try {
+    ip = getClientAddress();
+  } catch {
+    ip = null;
+  }
   return handle(
     request,
     params.file,
     'requests',
-    async ({ lang }) => api.postRequest(await readPost(request, lang), url.hostname, lang),
+    async ({ lang }) => api.postRequest(await readPost(request, lang), url.hostname, lang, { ip }),
     s.log,
   );
 };
