@@ -1,0 +1,245 @@
+/**
+ * Chunked, resumable photo uploads from the grid worker's app, and the photo store keyed by SHA-256.
+ *
+ * init (client-made upload id and the total size) → PUT chunks at stated byte offsets → complete. A broken
+ * connection loses at most the chunk in flight: the client asks for `received` and sends from there; a chunk
+ * sent twice is taken once (bytes below `received` are ignored). On completion the bytes are hashed (SHA-256),
+ * their type is sniffed from the bytes (file-type; the client's content-type is never trusted), the size is
+ * capped, GPS and time are read from the EXIF (exifr), and a copy re-encoded by sharp without any metadata is
+ * kept for public views. A photo already stored under the same SHA-256 is not stored again.
+ */
+import { createHash } from 'node:crypto';
+import sharp from 'sharp';
+import exifr from 'exifr';
+import { fileTypeFromBuffer } from 'file-type';
+import { DomainError } from '../../core/errors.ts';
+import type { Db, Queryable } from '../store/db.ts';
+
+/** Largest photo accepted, bytes. The app compresses to ≤ 500 KB; an original from a camera is ≤ 12 MB. */
+export const PHOTO_MAX_BYTES = 12 * 1024 * 1024;
+/** Largest chunk per PUT, bytes: below adapter-node's default BODY_SIZE_LIMIT (512 KiB). */
+export const CHUNK_MAX_BYTES = 256 * 1024;
+export const PHOTO_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
+/** Longest side of the public copy, px. */
+export const PUBLIC_MAX_PX = 2048;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(v: unknown): v is string {
+  return typeof v === 'string' && UUID.test(v);
+}
+
+export interface UploadState {
+  id: string;
+  size: number;
+  /** Bytes received so far: the offset to send the next chunk from. */
+  received: number;
+  /** Set once complete: the photo's id. */
+  sha256: string | null;
+}
+
+export interface StoredPhoto {
+  sha256: string;
+  mime: string;
+  size: number;
+  /** DateTimeOriginal from the EXIF, ISO-8601; null when absent. */
+  takenAt: string | null;
+  /** GPS position from the EXIF, [lng, lat]; null when absent. */
+  location: [number, number] | null;
+}
+
+interface UploadRow {
+  id: string;
+  username: string;
+  size: number;
+  received: number;
+  sha256: string | null;
+}
+
+async function row(q: Queryable, id: string, username: string, lock = false): Promise<UploadRow> {
+  const r = await q.query<UploadRow>(
+    `SELECT id, username, size, received, sha256 FROM field_uploads WHERE id = $1${lock ? ' FOR UPDATE' : ''}`,
+    [id],
+  );
+  const u = r.rows[0];
+  // Another user's upload is "not found": ids are not shared.
+  if (!u || u.username !== username) throw new DomainError('not_found', `no upload ${id}`);
+  return { ...u, size: Number(u.size), received: Number(u.received) };
+}
+
+const stateOf = (u: UploadRow): UploadState => ({ id: u.id, size: u.size, received: u.received, sha256: u.sha256 });
+
+/** Start (or resume: same id) an upload of `size` bytes. Errors: validation_failed, payload_too_large. */
+export async function initUpload(db: Db, username: string, id: unknown, size: unknown): Promise<UploadState> {
+  if (!isUuid(id)) throw new DomainError('validation_failed', 'id must be a UUID made by the client', { field: 'id' });
+  if (typeof size !== 'number' || !Number.isInteger(size) || size < 1)
+    throw new DomainError('validation_failed', 'size must be a whole number of bytes ≥ 1', { field: 'size' });
+  if (size > PHOTO_MAX_BYTES)
+    throw new DomainError('payload_too_large', `a photo may be at most ${PHOTO_MAX_BYTES} bytes`, {
+      maxBytes: PHOTO_MAX_BYTES,
+    });
+  await db.query(`INSERT INTO field_uploads (id, username, size) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING`, [
+    id,
+    username,
+    size,
+  ]);
+  const u = await row(db, id, username);
+  if (u.size !== size) throw new DomainError('conflict', `upload ${id} was started with size ${u.size}`);
+  return stateOf(u);
+}
+
+export async function uploadState(db: Db, username: string, id: string): Promise<UploadState> {
+  if (!isUuid(id)) throw new DomainError('not_found', `no upload ${id}`);
+  return stateOf(await row(db, id, username));
+}
+
+/**
+ * Append a chunk that starts at byte `offset`. Bytes already received are skipped (a resent chunk is harmless);
+ * a chunk that starts beyond `received` is refused 409 `conflict` with `details.received`, the offset to resume
+ * from. Errors: validation_failed (offset, empty, past the declared size), payload_too_large, not_found.
+ */
+export async function putChunk(
+  db: Db,
+  username: string,
+  id: string,
+  offset: number,
+  bytes: Buffer,
+): Promise<UploadState> {
+  if (!isUuid(id)) throw new DomainError('not_found', `no upload ${id}`);
+  if (!Number.isInteger(offset) || offset < 0)
+    throw new DomainError('validation_failed', 'offset must be a whole number of bytes ≥ 0', { field: 'offset' });
+  if (bytes.length === 0) throw new DomainError('validation_failed', 'the chunk is empty');
+  if (bytes.length > CHUNK_MAX_BYTES)
+    throw new DomainError('payload_too_large', `a chunk may be at most ${CHUNK_MAX_BYTES} bytes`, {
+      maxBytes: CHUNK_MAX_BYTES,
+    });
+  return db.tx(async (q) => {
+    const u = await row(q, id, username, true);
+    if (u.sha256) return stateOf(u);
+    if (offset > u.received)
+      throw new DomainError('conflict', `upload ${id} has ${u.received} bytes; send from there`, {
+        received: u.received,
+      });
+    if (offset + bytes.length > u.size)
+      throw new DomainError('validation_failed', `the chunk runs past the declared size ${u.size}`, {
+        field: 'offset',
+      });
+    const tail = bytes.subarray(u.received - offset);
+    if (tail.length === 0) return stateOf(u);
+    await q.query(`UPDATE field_uploads SET data = data || $2, received = received + $3 WHERE id = $1`, [
+      id,
+      tail,
+      tail.length,
+    ]);
+    return { ...stateOf(u), received: u.received + tail.length };
+  });
+}
+
+/** EXIF time and GPS of a photo (before any re-encoding); nulls when absent or unreadable. */
+export async function photoExif(bytes: Buffer): Promise<{ takenAt: string | null; location: [number, number] | null }> {
+  try {
+    const t = (await exifr.parse(bytes, { gps: true, pick: ['DateTimeOriginal', 'latitude', 'longitude'] })) as
+      { DateTimeOriginal?: Date; latitude?: number; longitude?: number } | undefined;
+    const lng = t?.longitude;
+    const lat = t?.latitude;
+    const loc: [number, number] | null =
+      typeof lng === 'number' && typeof lat === 'number' && Number.isFinite(lng) && Number.isFinite(lat)
+        ? [lng, lat]
+        : null;
+    const when = t?.DateTimeOriginal instanceof Date && !isNaN(+t.DateTimeOriginal) ? t.DateTimeOriginal : null;
+    return { takenAt: when ? when.toISOString() : null, location: loc };
+  } catch {
+    return { takenAt: null, location: null };
+  }
+}
+
+/**
+ * Check and store a complete photo: sniffed type (JPEG, PNG, WebP; HEIC/HEIF refused 415
+ * `unsupported_media` — sharp's prebuilt libvips cannot decode it, so no metadata-free copy could be made),
+ * SHA-256, EXIF, public copy. Stored once per SHA-256.
+ */
+export async function storePhoto(q: Queryable, username: string, bytes: Buffer): Promise<StoredPhoto> {
+  if (bytes.length > PHOTO_MAX_BYTES)
+    throw new DomainError('payload_too_large', `a photo may be at most ${PHOTO_MAX_BYTES} bytes`);
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  const known = await photoInfo(q, sha256);
+  if (known) return known;
+  const sniffed = (await fileTypeFromBuffer(bytes))?.mime as string | undefined;
+  if (!sniffed || !(PHOTO_TYPES as readonly string[]).includes(sniffed))
+    throw new DomainError(
+      'unsupported_media',
+      sniffed === 'image/heic' || sniffed === 'image/heif'
+        ? 'HEIC/HEIF photos are not accepted: set the camera to JPEG ("Most Compatible") or let the app convert'
+        : `a photo must be JPEG, PNG or WebP (got ${sniffed ?? 'content of no recognisable type'})`,
+      { mime: sniffed ?? null },
+    );
+  let publicJpeg: Buffer;
+  try {
+    // rotate() applies the EXIF orientation; sharp writes no metadata unless asked (keepMetadata/withMetadata).
+    publicJpeg = await sharp(bytes, { limitInputPixels: 50_000_000 })
+      .rotate()
+      .resize({ width: PUBLIC_MAX_PX, height: PUBLIC_MAX_PX, fit: 'inside', withoutEnlargement: true })
+      .jpeg({ quality: 85 })
+      .toBuffer();
+  } catch {
+    throw new DomainError('validation_failed', 'the photo is damaged and cannot be read');
+  }
+  const exif = await photoExif(bytes);
+  await q.query(
+    `INSERT INTO field_photos (sha256, mime, size, bytes, public_jpeg, taken_at, lng, lat, uploaded_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sha256) DO NOTHING`,
+    [
+      sha256,
+      sniffed,
+      bytes.length,
+      bytes,
+      publicJpeg,
+      exif.takenAt,
+      exif.location?.[0] ?? null,
+      exif.location?.[1] ?? null,
+      username,
+    ],
+  );
+  return { sha256, mime: sniffed, size: bytes.length, ...exif };
+}
+
+/** Finish an upload: every byte must be there (409 `conflict` with `details.received` otherwise). */
+export async function completeUpload(db: Db, username: string, id: string): Promise<StoredPhoto> {
+  if (!isUuid(id)) throw new DomainError('not_found', `no upload ${id}`);
+  return db.tx(async (q) => {
+    const u = await row(q, id, username, true);
+    if (u.sha256) {
+      const p = await photoInfo(q, u.sha256);
+      if (p) return p;
+    }
+    if (u.received !== u.size)
+      throw new DomainError('conflict', `upload ${id} has ${u.received} of ${u.size} bytes`, { received: u.received });
+    const data = (await q.query<{ data: Uint8Array }>(`SELECT data FROM field_uploads WHERE id = $1`, [id])).rows[0]
+      .data;
+    const photo = await storePhoto(q, username, Buffer.from(data));
+    // The bytes now live in field_photos; the upload keeps only its result.
+    await q.query(`UPDATE field_uploads SET sha256 = $2, data = ''::bytea WHERE id = $1`, [id, photo.sha256]);
+    return photo;
+  });
+}
+
+/** A stored photo's facts (not its bytes); null when unknown. */
+export async function photoInfo(q: Queryable, sha256: string): Promise<StoredPhoto | null> {
+  const r = await q.query<{
+    sha256: string;
+    mime: string;
+    size: number;
+    taken_at: Date | string | null;
+    lng: number | null;
+    lat: number | null;
+  }>(`SELECT sha256, mime, size, taken_at, lng, lat FROM field_photos WHERE sha256 = $1`, [sha256]);
+  const p = r.rows[0];
+  if (!p) return null;
+  return {
+    sha256: p.sha256,
+    mime: p.mime,
+    size: Number(p.size),
+    takenAt: p.taken_at ? new Date(p.taken_at).toISOString() : null,
+    location: p.lng !== null && p.lat !== null ? [Number(p.lng), Number(p.lat)] : null,
+  };
+}
