@@ -13,11 +13,11 @@ import { openDb, type Db } from './store/db.ts';
 import { migrate } from './store/migrate.ts';
 import { seed } from './seed.ts';
 import { GridService } from './grids/service.ts';
-import { registerDevice } from './registry.ts';
+import { registerDevice, validateDeviceInput } from './registry.ts';
 import { hashSecret, newSecret } from './auth/secrets.ts';
 import { getUser, insertUser, type Role } from './store/users.ts';
 import { BUILD_HANDLER, ROOT, startPlatform } from './platform.ts';
-import { isDomainError } from '../core/errors.ts';
+import { DomainError, isDomainError } from '../core/errors.ts';
 
 const HELP: Record<string, string> = {
   main: `onegrid — grid-based city governance command platform (一网统管)
@@ -43,10 +43,12 @@ district on first start, and serves the wall at http://localhost:$PORT (default 
   --no-demo    do not run the simulated device fleet (same as DEMO=0)
   --no-build   never build the web app (fail if it is missing)`,
   'device add': `onegrid device add --id ID --kind KIND --lng LNG --lat LAT [--name N] [--gateway GW]
-                  [--rtsp URL] [--source eagle-eye|skynet|community] [--interval S] [--json]
+                  [--rtsp URL] [--source eagle-eye|skynet|community] [--interval S] [--allow-outside] [--json]
 
 Kinds: camera, smoke, heat, gas, water_level, manhole, sensor, gateway. Prints the device's MQTT
-password (secret) once: it is stored hashed and cannot be shown again.`,
+password (secret) once: it is stored hashed and cannot be shown again. A location outside every grid
+of the published version (a typo, or lat and lng swapped) is refused unless --allow-outside is given:
+such a device belongs to no grid, so no scoped user sees it and its alarms raise cases nobody's scope holds.`,
   'user add': `onegrid user add --username U --role ROLE [--name N] [--scope GRIDCODE] [--department D]
                 [--level community|street|district] [--password P] [--json]
 
@@ -232,6 +234,7 @@ async function cmdDeviceAdd(args: string[]): Promise<number> {
     rtsp: { type: 'string' },
     source: { type: 'string' },
     interval: { type: 'string' },
+    'allow-outside': { type: 'boolean' },
   });
   if (values.help) return (out(false, null, HELP['device add']), 0);
   const cfg = loadConfig();
@@ -248,6 +251,15 @@ async function cmdDeviceAdd(args: string[]): Promise<number> {
   const r = await withDb(cfg, async (db) => {
     const grids = new GridService(db);
     await grids.load();
+    // Validated first, so that a bad kind or coordinate is named as such, not as "outside every grid".
+    const [lng, lat] = validateDeviceInput(input).location;
+    if (!values['allow-outside'] && !grids.join(lng, lat).grid)
+      throw new DomainError(
+        'invalid_grid',
+        `location [${lng}, ${lat}] ([lng, lat], WGS-84) lies outside every grid of the published version; ` +
+          'check the coordinates (lng first), or pass --allow-outside to register it anyway',
+        { field: 'location' },
+      );
     return registerDevice(db, grids, input);
   });
   out(

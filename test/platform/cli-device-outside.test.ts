@@ -1,0 +1,46 @@
+/**
+ * `onegrid device add` refuses a location outside every grid (a typo, or lat and lng swapped) unless
+ * `--allow-outside` is given (issue 13, "The CLI"); validation errors still name the bad field first.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const dataDir = mkdtempSync(path.join(tmpdir(), 'onegrid-cli-outside-'));
+const env = { DATA_DIR: dataDir, ADMIN_PASSWORD: 'cli-admin-pw-outside', LOG_LEVEL: 'silent' };
+const cli = (args: string[]) =>
+  spawnSync(process.execPath, ['bin/onegrid.js', 'device', 'add', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    encoding: 'utf8',
+  });
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('onegrid device add outside every grid', { timeout: 120_000 }, () => {
+  it('is refused, naming the location and the flag; nothing is registered', () => {
+    // A typo: 17.15 for 117.15 puts the device in Africa, far from the sample district.
+    const r = cli(['--id', 'smk-swapped', '--kind', 'smoke', '--lng', '17.15', '--lat', '39.17']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/invalid_grid/);
+    expect(r.stderr).toMatch(/outside every grid/);
+    expect(r.stderr).toMatch(/--allow-outside/);
+    // The id is still free: the refusal stored nothing.
+    const again = cli(['--id', 'smk-swapped', '--kind', 'smoke', '--lng', '117.15', '--lat', '39.17', '--json']);
+    expect(again.status, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).grid).toMatch(/^120106\d{9}$/);
+  });
+
+  it('is registered with --allow-outside, in no grid', () => {
+    const r = cli(['--id', 'smk-far', '--kind', 'smoke', '--lng', '100', '--lat', '30', '--allow-outside', '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ id: 'smk-far', grid: null, location: [100, 30] });
+  });
+
+  it('names a bad field before the grid check', () => {
+    const r = cli(['--id', 'x1', '--kind', 'toaster', '--lng', '1', '--lat', '1']);
+    expect(r.stderr).toMatch(/kind must be one of/);
+  });
+});
