@@ -33,6 +33,13 @@ export async function openPglite(dataDir: string | null): Promise<Db> {
     mkdirSync(dir, { recursive: true, mode: DATA_DIR_MODE });
   }
   const pg = dir ? await PGlite.create(dir) : await PGlite.create();
+  // PGlite creates its files 0666 whatever the umask: tightened now, every minute, and at close.
+  const tighten = () => {
+    if (dataDir) secureDataDir(dataDir);
+  };
+  tighten();
+  const timer = dir ? setInterval(tighten, 60_000) : null;
+  timer?.unref();
   const wrap = (q: { query: typeof pg.query; exec: typeof pg.exec }): Queryable => ({
     async query<T>(sql: string, params?: unknown[]) {
       const r = await q.query<T>(sql, params as unknown[]);
@@ -51,7 +58,9 @@ export async function openPglite(dataDir: string | null): Promise<Db> {
       return pg.transaction((t) => fn(wrap(t)));
     },
     async close() {
+      if (timer) clearInterval(timer);
       await pg.close();
+      tighten();
     },
   };
 }
