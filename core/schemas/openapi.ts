@@ -253,7 +253,7 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
           responses: { ...ok(anyJson), ...errors('401', '403') },
         },
         post: {
-          summary: 'Create an Open311 API key, returned once (admin)',
+          summary: 'Create an Open311 API key, returned once (admin); recorded in the audit log (open311_key_created)',
           requestBody: jsonBody({ type: 'object', properties: { name: { type: 'string' } } }),
           responses: { '201': jsonBody(anyJson), ...errors('400', '401', '403') },
         },
@@ -362,6 +362,22 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
           parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
           responses: {
             '200': { description: 'token → service_request_id' },
+            '404': { description: 'GeoReport v2 error list' },
+          },
+        },
+      },
+      '/open311/v2/media/{file}': {
+        get: {
+          tags: ['Open311'],
+          summary:
+            'The public copy of a photo uploaded with a request (its media_url): {service_request_id}.jpg, re-encoded without metadata (no EXIF GPS)',
+          security: [],
+          parameters: [{ name: 'file', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            '200': {
+              description: 'JPEG',
+              content: { 'image/jpeg': { schema: { type: 'string', contentMediaType: 'image/jpeg' } } },
+            },
             '404': { description: 'GeoReport v2 error list' },
           },
         },
@@ -495,6 +511,25 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
             },
             ...errors('401', '404'),
           },
+        },
+      },
+      '/api/cases/{id}/contact': {
+        get: {
+          summary:
+            "The reporter's contact (Open311 submitter or hotline caller), masked (e.g. phone 139****5678), for the case's handlers",
+          description:
+            '{"contact": {name?, firstName?, lastName?, phone?, email?, deviceId?, accountId?} | null, "masked": true}. 404 outside the user\'s scope; 403 for analysts and viewers.',
+          parameters: [idParam('case id or code')],
+          responses: { ...ok(anyJson), ...errors('401', '403', '404') },
+        },
+      },
+      '/api/cases/{id}/contact/reveal': {
+        post: {
+          summary: "Reveal the reporter's full contact to call the citizen back (audited: contact_revealed)",
+          description:
+            'Writes a security audit entry (kind contact_revealed, actor, case id, address) before answering {"contact": {…}, "masked": false}. Same access as GET …/contact; 404 when the case has no contact.',
+          parameters: [idParam('case id or code')],
+          responses: { ...ok(anyJson), ...errors('401', '403', '404') },
         },
       },
       '/api/mqtt/auth': {
