@@ -764,7 +764,7 @@ export async function importGrids(input: string | Uint8Array, options: ImportOpt
   const crs: Crs = optCrs ?? parsed.crs ?? { label: 'none declared (read as WGS-84)', from: 'none' };
   const repairs: string[] = [];
   const toWgs = transformerOf(crs);
-  let features = parsed.features.map((f, i) => {
+  const features = parsed.features.map((f, i) => {
     const n = normalise(f, i, profile, options);
     const geometry = cleanGeometry(f, labelOf(n, i), repairs);
     return { ...n, geometry: toWgs ? (toWgs(geometry) as Polygon | MultiPolygon) : geometry };

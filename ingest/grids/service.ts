@@ -3,9 +3,10 @@
  * Republishing builds the new index aside and swaps it; joins in flight keep the old one.
  */
 import type { FeatureCollection, Polygon, MultiPolygon } from 'geojson';
-import { GridJoiner, buildGridIndex, type GridCodes } from '../../core/index.ts';
+import { DEFAULT_PROFILE, GridJoiner, buildGridIndex, type GridCodes } from '../../core/index.ts';
 import type { Queryable } from '../store/db.ts';
 import { gridFeature, gridsOfVersion, publishedVersion, type GridRow } from '../store/grids.ts';
+import { profileOfVersion } from './publish.ts';
 
 export interface GridProps {
   code: string;
@@ -31,8 +32,11 @@ export class GridService {
   async load(): Promise<void> {
     const v = await publishedVersion(this.db);
     const rows = v === null ? [] : await gridsOfVersion(this.db, v);
+    // The version's own code profile (gb15, gb14, stat20): base-grid codes are checked against it.
+    const profile = v === null ? DEFAULT_PROFILE : (await profileOfVersion(this.db, v)).profile;
     const index = buildGridIndex(
       rows.filter((r) => r.level === 4).map((r) => ({ code: r.code, geometry: r.geometry })),
+      { profile },
     );
     this.rows = rows;
     this.byCode = new Map(rows.map((r) => [r.code, r]));
