@@ -14,8 +14,8 @@ import { migrate } from './store/migrate.ts';
 import { seed } from './seed.ts';
 import { GridService } from './grids/service.ts';
 import { registerDevice, validateDeviceInput } from './registry.ts';
-import { hashSecret, newSecret } from './auth/secrets.ts';
-import { getUser, insertUser, type Role } from './store/users.ts';
+import { Accounts, type Level } from './auth/accounts.ts';
+import type { Role } from './store/users.ts';
 import { BUILD_HANDLER, ROOT, startPlatform } from './platform.ts';
 import { DomainError, isDomainError } from '../core/errors.ts';
 
@@ -53,7 +53,11 @@ such a device belongs to no grid, so no scoped user sees it and its alarms raise
                 [--level community|street|district] [--password P] [--json]
 
 Roles: admin, analyst, commander, dispatcher, department, gridworker, viewer. Every role except admin
-needs a scope (--scope and/or --department). Without --password one is generated and printed once.`,
+needs a scope: --scope (a grid code of the published version) and/or --department (an existing one);
+--level must be the scope grid's level (taken from the grid when omitted). Without --password one is
+generated and printed once. Passwords: at least 10 characters, not containing the username, not a common
+or easily guessed password; the user must change it at first sign-in. While the platform runs on an
+embedded database, use POST /api/users (or the admin page /admin/users) instead.`,
   'grids import': `onegrid grids import FILE [--format geojson|shp|kml|kmz] [--crs wgs84|gcj02|bd09|EPSG:n]
                     [--encoding utf-8|gbk|936…] [--code-field F] [--name-field F] [--level-field F]
                     [--profile gb15|gb14|stat20] [--publish [--force]] [--label L] [--json]
@@ -122,10 +126,11 @@ async function withDb<T>(cfg: Config, fn: (db: Db) => Promise<T>, opts: { sample
   try {
     await migrate(db);
     // The first use of a DATA_DIR loads the sample district, whichever command comes first.
-    const seeded = await seed(db, { adminPassword: cfg.adminPassword, sample: opts.sample });
+    const seeded = await seed(db, { adminPassword: cfg.adminPassword, sample: opts.sample, demo: cfg.demo });
     if (seeded.adminPassword)
-      process.stderr.write(`admin password (shown once, store it now): ${seeded.adminPassword}\n`);
-    if (seeded.samplePassword) process.stderr.write(`sample users' password (shown once): ${seeded.samplePassword}\n`);
+      process.stderr.write(`admin password (shown once, change it at first sign-in): ${seeded.adminPassword}\n`);
+    for (const u of seeded.samplePasswords)
+      process.stderr.write(`sample user ${u.username} password (shown once): ${u.password}\n`);
     return await fn(db);
   } finally {
     await db.close();
@@ -190,9 +195,12 @@ async function cmdStart(args: string[]): Promise<number> {
     cfg.demo ? '  Demo:    SIMULATED fleet publishing (DEMO=0 or --no-demo to turn off)' : '  Demo:    off',
   ];
   if (platform.seedResult.adminPassword)
-    lines.push('', `  admin password (shown once, store it now): ${platform.seedResult.adminPassword}`);
-  if (platform.seedResult.samplePassword)
-    lines.push(`  sample users' password (shown once): ${platform.seedResult.samplePassword}`);
+    lines.push('', `  admin password (shown once, change it at first sign-in): ${platform.seedResult.adminPassword}`);
+  if (platform.seedResult.samplePasswords.length) {
+    lines.push('', '  Sample users of the synthetic district, each with its own password (shown once):');
+    for (const u of platform.seedResult.samplePasswords)
+      lines.push(`    sample user ${u.username} password: ${u.password}`);
+  }
   process.stdout.write(lines.join('\n') + '\n\n');
 
   let signalled = false;
@@ -271,8 +279,6 @@ async function cmdDeviceAdd(args: string[]): Promise<number> {
   return 0;
 }
 
-const ROLES: Role[] = ['admin', 'analyst', 'commander', 'dispatcher', 'department', 'gridworker', 'viewer'];
-
 async function cmdUserAdd(args: string[]): Promise<number> {
   const { values } = parse(args, {
     username: { type: 'string' },
@@ -285,41 +291,34 @@ async function cmdUserAdd(args: string[]): Promise<number> {
   });
   if (values.help) return (out(false, null, HELP['user add']), 0);
   const cfg = loadConfig();
-  const username = values.username;
-  if (!username || !/^[A-Za-z0-9._-]{2,64}$/.test(username))
-    throw new Error('--username: 2-64 letters, digits, ".", "_" or "-"');
-  const role = values.role as Role;
-  if (!ROLES.includes(role)) throw new Error(`--role must be one of ${ROLES.join(', ')}`);
-  if (role !== 'admin' && !values.scope && !values.department)
-    throw new Error('--scope or --department is required for this role');
-  if (values.scope && !/^\d{6}(\d{3}){0,3}$/.test(values.scope))
-    throw new Error('--scope must be a grid code (6, 9, 12 or 15 digits)');
-  if (values.level && !['community', 'street', 'district'].includes(values.level))
-    throw new Error('--level must be community, street or district');
-  if (values.password !== undefined && values.password.length < 8)
-    throw new Error('--password must be at least 8 characters');
-  const password = values.password ?? newSecret(12);
-  await withDb(cfg, async (db) => {
-    if (await getUser(db, username)) throw new Error(`user ${username} already exists`);
-    await insertUser(db, {
-      username,
-      name: values.name ?? username,
-      role,
-      passwordHash: await hashSecret(password),
-      scopeGrid: values.scope ?? null,
-      scopeDepartment: values.department ?? null,
-      level: (values.level as 'community' | 'street' | 'district' | undefined) ?? null,
-    });
-  });
+  // The same rules as POST /api/users (ingest/auth/accounts.ts): scope names an existing published grid or
+  // department, level matches the grid, the password policy; refusals are coded errors, never raw SQL ones.
+  const r = await withDb(cfg, (db) =>
+    new Accounts(db, null).create(
+      {
+        username: values.username ?? '',
+        role: values.role as Role,
+        name: values.name,
+        scopeGrid: values.scope ?? null,
+        scopeDepartment: values.department ?? null,
+        level: (values.level as Level | undefined) ?? null,
+        password: values.password,
+      },
+      { actor: 'cli' },
+    ),
+  );
   out(
     !!values.json,
     {
-      username,
-      role,
-      scope: { grid: values.scope ?? null, department: values.department ?? null },
-      password: values.password ? undefined : password,
+      username: r.user.username,
+      role: r.user.role,
+      scope: { grid: r.user.scopeGrid, department: r.user.scopeDepartment },
+      level: r.user.level,
+      mustChangePassword: true,
+      password: r.password ?? undefined,
     },
-    `user ${username} (${role}) created` + (values.password ? '' : `\npassword (shown once): ${password}`),
+    `user ${r.user.username} (${r.user.role}) created; the password must be changed at first sign-in` +
+      (r.password ? `\npassword (shown once): ${r.password}` : ''),
   );
   return 0;
 }

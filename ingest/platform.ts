@@ -17,6 +17,8 @@ import { migrate } from './store/migrate.ts';
 import { seed, type SeedResult } from './seed.ts';
 import { GridService } from './grids/service.ts';
 import { Sessions } from './auth/sessions.ts';
+import { Accounts } from './auth/accounts.ts';
+import { pruneAudit } from './auth/audit.ts';
 import { scopeOf, deviceVisible } from './auth/scope.ts';
 import {
   authenticateUpgrade,
@@ -33,7 +35,7 @@ import { registerServices, type Services } from './services.ts';
 import { serviceBrokerUrl } from './broker/auth.ts';
 import { serviceClientId } from './consumer/external.ts';
 import { startSimulator, type Simulator } from './demo/simulator.ts';
-import { getKv, userBySession } from './store/users.ts';
+import { getKv } from './store/users.ts';
 import { localBus, mqttBus } from './live/bus.ts';
 import { LiveHub } from './live/hub.ts';
 import { KpiFeed } from './live/kpi.ts';
@@ -72,7 +74,7 @@ export async function startPlatform(
   const db: Db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const mig = await migrate(db);
   log.info({ applied: mig.applied, skipped: mig.skipped, features: mig.features, db: db.kind }, 'database ready');
-  const seedResult = await seed(db, { adminPassword: config.adminPassword });
+  const seedResult = await seed(db, { adminPassword: config.adminPassword, demo: config.demo });
   if (seedResult.seeded) log.info('sample district 120106 (synthetic) loaded');
 
   const registry = new Registry();
@@ -89,10 +91,15 @@ export async function startPlatform(
         serviceClientId(`web-${process.pid}-${startedAt}`),
       )
     : localBus();
-  const sessions = new Sessions(db);
+  const sessions = new Sessions(db, {
+    idleMin: config.sessionIdleMin,
+    maxHours: config.sessionMaxHours,
+    require2fa: config.require2fa,
+  });
   // WebSocket sessions (ingest/auth/sockets.ts): cookie, bearer or a one-use ticket; re-checked by token hash.
   const tickets = new TicketStore();
-  const userOfTokenHash = (h: string) => userBySession(db, h, new Date());
+  // Idle timeout, lifetime, disabled accounts and revocations applied as for every request.
+  const userOfTokenHash = (h: string) => sessions.userByTokenHash(h);
   const socketAuth: UpgradeAuthDeps = { userOfToken: (t) => sessions.user(t), userOfTokenHash, tickets };
   const stillValid = async (h: string) => (await userOfTokenHash(h)) !== null;
   const live = new LiveHub({ auth: socketAuth, stillValid, bus, log: log.child({ tier: 'live' }), registry });
@@ -146,6 +153,20 @@ export async function startPlatform(
   await rules.start();
   const scheduler = new CaseScheduler(cases, log.child({ tier: 'timers' }));
   services.ext.cases = cases;
+  services.ext.accounts = new Accounts(db, sessions);
+  // Ended sessions pruned every minute; audit entries past AUDIT_RETENTION_DAYS (>= 180) once a day.
+  sessions.startPruning((e) => log.warn({ err: e }, 'session prune failed'));
+  const auditPrune = () =>
+    pruneAudit(db, config.auditRetentionDays)
+      .then((n) => n && log.info({ removed: n }, 'audit entries past retention pruned'))
+      .catch((e) => log.warn({ err: e }, 'audit prune failed'));
+  void auditPrune();
+  const auditTimer = setInterval(auditPrune, 24 * 3600_000);
+  auditTimer.unref();
+  services.onStop.push(async () => {
+    sessions.stop();
+    clearInterval(auditTimer);
+  });
   services.ext.rules = rules;
   attachVideoLinkage({ cases, video, live, db, log: log.child({ tier: 'video-linkage' }) });
   // Indicators pushed to the walls (`kpi` on /live) soon after cases change.

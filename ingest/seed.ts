@@ -1,6 +1,12 @@
 /**
  * First start: the sample district (grids version 1, published), departments, the sample fleet (marked
- * simulated), sample users, and the admin user. Idempotent: a `kv` flag records that it ran.
+ * simulated), and the admin user; in demo mode (DEMO=1) with the sample district, the sample users.
+ * Idempotent: `kv` flags record what ran.
+ *
+ * Passwords (issue 11, finding 1): no two accounts share one. The admin gets ADMIN_PASSWORD or a generated
+ * one (then to be changed at first sign-in); each sample user gets its own random password, printed once,
+ * never ADMIN_PASSWORD. Sample users' usernames are public (geo-data/sample/users.json), so they exist only
+ * beside the synthetic sample district in demo mode, never in a real deployment (DEMO=0).
  */
 import { createHmac } from 'node:crypto';
 import { loadDepartments, loadSampleFleet, loadSampleGrids, loadSampleUsers } from '../geo-data/index.ts';
@@ -13,7 +19,8 @@ import { hashSecret, newSecret } from './auth/secrets.ts';
 export interface SeedResult {
   seeded: boolean;
   adminPassword: string | null; // set only when generated now
-  samplePassword: string | null; // set only when generated now
+  /** Sample users created now, each with its own generated password (shown once); empty otherwise. */
+  samplePasswords: { username: string; password: string }[];
 }
 
 /** The simulator's credential for a simulated gateway: HMAC of a per-installation key (kv `demo_key`). */
@@ -30,8 +37,55 @@ export function simGatewayFor(gridCode: string): string {
  * `sample: false` (the first `grids import` into an empty data directory): the district being imported
  * replaces the sample, so neither the sample grids nor its devices and users are loaded, now or later.
  */
-export async function seed(db: Db, opts: { adminPassword: string | null; sample?: boolean }): Promise<SeedResult> {
-  const out: SeedResult = { seeded: false, adminPassword: null, samplePassword: null };
+export async function seed(
+  db: Db,
+  opts: { adminPassword: string | null; sample?: boolean; demo?: boolean },
+): Promise<SeedResult> {
+  const out: SeedResult = { seeded: false, adminPassword: null, samplePasswords: [] };
+  await seedDistrict(db, opts, out);
+  if (opts.demo) out.samplePasswords = await seedSampleUsers(db);
+  return out;
+}
+
+/**
+ * The sample users (geo-data/sample/users.json), once, only when the sample district is loaded; each with
+ * its own random password. Returns the passwords of the users created now.
+ */
+async function seedSampleUsers(db: Db): Promise<{ username: string; password: string }[]> {
+  const loaded = await getKv<{ skipped?: string }>(db, 'sample_loaded');
+  if (!loaded || loaded.skipped || (await getKv(db, 'sample_users'))) return [];
+  const created: { username: string; password: string }[] = [];
+  const users = loadSampleUsers();
+  const hashed = await Promise.all(
+    users.map(async (u) => {
+      const password = newSecret(12);
+      return { u, password, hash: await hashSecret(password) };
+    }),
+  );
+  await db.tx(async (q) => {
+    for (const { u, password, hash } of hashed) {
+      if (await getUser(q, u.username)) continue;
+      await insertUser(q, {
+        username: u.username,
+        name: u.name,
+        role: u.role,
+        passwordHash: hash,
+        scopeGrid: u.scope.grid,
+        scopeDepartment: u.scope.department,
+        level: u.level ?? null,
+      });
+      created.push({ username: u.username, password });
+    }
+    await setKv(q, 'sample_users', { at: new Date().toISOString(), users: created.map((c) => c.username) });
+  });
+  return created;
+}
+
+async function seedDistrict(
+  db: Db,
+  opts: { adminPassword: string | null; sample?: boolean },
+  out: SeedResult,
+): Promise<void> {
   if (!(await getUser(db, 'admin'))) {
     const pw = opts.adminPassword ?? newSecret(12);
     if (!opts.adminPassword) out.adminPassword = pw;
@@ -43,23 +97,21 @@ export async function seed(db: Db, opts: { adminPassword: string | null; sample?
       scopeGrid: null,
       scopeDepartment: null,
       level: null,
+      // A generated password travelled through a console: replaced at first sign-in.
+      mustChangePassword: !opts.adminPassword,
     });
   }
-  if (await getKv(db, 'sample_loaded')) return out;
+  if (await getKv(db, 'sample_loaded')) return;
   if (opts.sample === false) {
     await upsertDepartments(db, loadDepartments());
     await setKv(db, 'sample_loaded', { at: new Date().toISOString(), skipped: 'first use was a grid import' });
-    return out;
+    return;
   }
 
   const grids = loadSampleGrids();
   const fleet = loadSampleFleet();
   const departments = loadDepartments();
-  const users = loadSampleUsers();
   const demoKey = newSecret(32);
-  const samplePassword = opts.adminPassword ?? newSecret(12);
-  if (!opts.adminPassword) out.samplePassword = samplePassword;
-  const sampleHash = await hashSecret(samplePassword);
 
   // Simulated gateways: the fleet's own gateways plus one per street for devices without one.
   const gateways = new Set<string>();
@@ -119,21 +171,8 @@ export async function seed(db: Db, opts: { adminPassword: string | null; sample?
       })),
     );
     await insertDevices(q, devices);
-    for (const u of users) {
-      if (await getUser(q, u.username)) continue;
-      await insertUser(q, {
-        username: u.username,
-        name: u.name,
-        role: u.role,
-        passwordHash: sampleHash,
-        scopeGrid: u.scope.grid,
-        scopeDepartment: u.scope.department,
-        level: u.level ?? null,
-      });
-    }
     await setKv(q, 'demo_key', demoKey);
     await setKv(q, 'sample_loaded', { at: new Date().toISOString() });
   });
   out.seeded = true;
-  return out;
 }
