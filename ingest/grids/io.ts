@@ -555,14 +555,22 @@ async function parseAny(
 // ---------------------------------------------------------------------------------------------------
 // Properties and geometry
 
-function labelOf(f: Feature, i?: number): string {
+function labelOf(f: Feature, i?: number, o: ImportOptions = {}): string {
   const p = (f.properties ?? {}) as Record<string, unknown>;
-  const name = p.name ?? p.NAME ?? p.Name;
-  const code = p.code ?? p.CODE ?? p.adcode;
-  if (typeof name === 'string' && name && code !== undefined && code !== '') return `${String(code)} ${name}`;
-  if (typeof name === 'string' && name) return `"${name}"`;
-  if (code !== undefined && code !== null && code !== '') return String(code);
-  return i === undefined ? 'a feature' : `feature ${i + 1} (no name or code)`;
+  const name = pick(p, o.nameField && p[o.nameField] ? o.nameField : undefined, NAME_FIELDS)[1];
+  const code = pick(p, o.codeField && p[o.codeField] ? o.codeField : undefined, CODE_FIELDS)[1];
+  const n = str(name),
+    c = str(code);
+  if (n && c) return `${c} ${n}`;
+  if (n) return `"${n}"`;
+  if (c) return c;
+  // Neither found: the first values that say which feature it is.
+  const shown = Object.entries(p)
+    .filter(([, v]) => typeof v === 'string' || typeof v === 'number')
+    .slice(0, 2)
+    .map(([k, v]) => `${k}=${String(v)}`);
+  const at = i === undefined ? 'a feature' : `feature ${i + 1}`;
+  return shown.length ? `${at} (${shown.join(', ')})` : `${at} (no properties)`;
 }
 
 function propsFound(f: Feature): string {
@@ -600,7 +608,7 @@ function normalise(f: Feature, i: number, profile: CodeProfile, o: ImportOptions
     if (field && !(field in p))
       throw new DomainError(
         'bad_request',
-        `${labelOf(f, i)} has no property "${field}" (${opt}); properties found: ${propsFound(f)}`,
+        `${labelOf(f, i, o)} has no property "${field}" (${opt}); properties found: ${propsFound(f)}`,
       );
   }
   const [codeKey, rawCode] = pick(p, o.codeField, CODE_FIELDS);
@@ -608,7 +616,7 @@ function normalise(f: Feature, i: number, profile: CodeProfile, o: ImportOptions
   if (!code)
     throw new DomainError(
       'bad_request',
-      `${labelOf(f, i)} has no grid code (looked for ${o.codeField ?? CODE_FIELDS.join('/')}); properties found: ${propsFound(f)}. Name the code column with --code-field`,
+      `${labelOf(f, i, o)} has no grid code (looked for ${o.codeField ?? CODE_FIELDS.join('/')}); properties found: ${propsFound(f)}. Name the code column with --code-field`,
     );
   const level = levelOf(code, profile);
   const [nameKey, rawName] = pick(p, o.nameField, NAME_FIELDS);
@@ -766,7 +774,7 @@ export async function importGrids(input: string | Uint8Array, options: ImportOpt
   const toWgs = transformerOf(crs);
   const features = parsed.features.map((f, i) => {
     const n = normalise(f, i, profile, options);
-    const geometry = cleanGeometry(f, labelOf(n, i), repairs);
+    const geometry = cleanGeometry(f, labelOf(n, i, options), repairs);
     return { ...n, geometry: toWgs ? (toWgs(geometry) as Polygon | MultiPolygon) : geometry };
   });
   checkCoordinates(features, crs, options.region ?? CHINA_REGION);
