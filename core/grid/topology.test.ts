@@ -68,3 +68,37 @@ describe('validateTopology', () => {
     expect(kinds([feat('120106001001001', a), feat('120106001001002', b)])).toEqual([]);
   });
 });
+
+describe('parts of one MultiPolygon', () => {
+  const multi = (code: string, ...parts: Position[][][]): TopologyFeature => ({
+    type: 'Feature',
+    properties: { code },
+    geometry: { type: 'MultiPolygon', coordinates: parts },
+  });
+  const sq = (x: number, y: number, s: number) => [ring([x, y], [x + s, y], [x + s, y + s], [x, y + s])];
+  // ~1 km squares near Tianjin, in degrees.
+  const d = 0.01;
+
+  it('reports overlapping parts as parts_overlap with the area and place, not as a crossing', () => {
+    const r = validateTopology([multi('120106001001003', sq(117, 39, d), sq(117 + d * 0.7, 39, d))]);
+    expect(r.problems.map((p) => p.kind)).toEqual(['parts_overlap']);
+    const p = r.problems[0];
+    expect(p.codes).toEqual(['120106001001003']);
+    expect(p.areaM2!).toBeGreaterThan(0.3 * 0.01 * 111195 * 0.01 * 111195 * Math.cos((39 * Math.PI) / 180) * 0.95);
+    expect(p.location[0]).toBeGreaterThan(117 + d * 0.7);
+    expect(p.location[0]).toBeLessThan(117 + d);
+    expect(p.message).toMatch(/parts 1 and 2 of its MultiPolygon overlap by \d+ m² near 117\.00\d+, 39\.00\d+/);
+  });
+
+  it('finds a part wholly inside another (no crossing at all)', () => {
+    const r = validateTopology([multi('120106001001003', sq(117, 39, d), sq(117 + d / 4, 39 + d / 4, d / 2))]);
+    expect(r.problems.map((p) => p.kind)).toEqual(['parts_overlap']);
+  });
+
+  it('accepts parts that touch at a point; parts sharing an edge are one polygon drawn as two', () => {
+    expect(kinds([multi('120106001001003', sq(117, 39, d), sq(117 + d, 39 + d, d))])).toEqual([]);
+    expect(kinds([multi('120106001001003', sq(117, 39, d), sq(117 + d, 39, d))])).toEqual([
+      'self_intersection:120106001001003',
+    ]);
+  });
+});
