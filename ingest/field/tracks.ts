@@ -93,15 +93,16 @@ export async function storeTrackBatch(
     ? { t: new Date(lastRow.fix_time).getTime(), lng: Number(lastRow.lng), lat: Number(lastRow.lat), accuracyM: null }
     : null;
   const kept = thinFixes(batch.fixes, last);
+  let accepted = 0;
   if (kept.length) {
     // One statement per batch: arrays unnested (PGlite and PostgreSQL alike).
-    await q.query(
+    const ins = await q.query(
       `INSERT INTO field_fixes (username, fix_time, day, patrol, lng, lat, accuracy_m, phone_time, received_at,
                                 clock_skew_ms, clock_flagged, grid)
        SELECT $1, to_timestamp(t / 1000.0), d::date, $2, lng, lat, acc, $3, $4, $5, $6, g
        FROM unnest($7::double precision[], $8::text[], $9::double precision[], $10::double precision[],
                    $11::real[], $12::text[]) AS x(t, d, lng, lat, acc, g)
-       ON CONFLICT (username, fix_time) DO NOTHING`,
+       ON CONFLICT (username, fix_time) DO NOTHING RETURNING 1`,
       [
         username,
         batch.patrol,
@@ -117,9 +118,12 @@ export async function storeTrackBatch(
         kept.map((f) => deps.gridAt(f.lng, f.lat)),
       ],
     );
+    accepted = ins.rows.length;
   }
   return {
-    accepted: kept.length,
+    /** Fixes stored now (thinned out and already stored ones are not). */
+    accepted,
+    /** Thinned out (standing still, poor accuracy, repeats within the batch). */
     dropped: batch.fixes.length - kept.length,
     clockSkewMs: skewMs,
     clockFlagged: flagged,

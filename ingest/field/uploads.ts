@@ -138,7 +138,8 @@ export async function putChunk(
 /** EXIF time and GPS of a photo (before any re-encoding); nulls when absent or unreadable. */
 export async function photoExif(bytes: Buffer): Promise<{ takenAt: string | null; location: [number, number] | null }> {
   try {
-    const t = (await exifr.parse(bytes, { gps: true, pick: ['DateTimeOriginal', 'latitude', 'longitude'] })) as
+    // `pick` would skip the computed latitude/longitude; the segments are small, parse them whole.
+    const t = (await exifr.parse(bytes, { gps: true, exif: true, tiff: true, xmp: false, icc: false })) as
       { DateTimeOriginal?: Date; latitude?: number; longitude?: number } | undefined;
     const lng = t?.longitude;
     const lat = t?.latitude;
