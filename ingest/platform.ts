@@ -118,6 +118,8 @@ export async function startPlatform(
       const d = await getDevice(db, id);
       if (!d || d.kind !== 'camera' || !d.rtsp) return null;
       cameraGrid.set(id, d.grid);
+      // The demo's simulated cameras have no RTSP server behind them: they play a generated test picture.
+      if (d.simulated && config.demo) return { id, rtsp: d.rtsp, testPattern: { name: d.name ?? id } };
       return { id, rtsp: d.rtsp, transport: 'tcp' };
     },
     onState(id, state) {

@@ -3,6 +3,8 @@
 import type { ChildProcess, spawn as spawnFn } from 'node:child_process';
 import type { WebSocket } from 'ws';
 import { inputArgs, outputArgs, spawnFfmpeg, stopProcess, type OutputMode } from './ffmpeg.ts';
+import { testPatternArgs } from './test-pattern.ts';
+import { failureLog } from './failure-log.ts';
 import type { VideoMetrics } from './metrics.ts';
 import { Mp4FragmentSplitter } from './mp4-fragments.ts';
 import { MpegTsChunker } from './mpegts-chunks.ts';
@@ -145,16 +147,18 @@ export class CameraStream {
       this.s.metrics.viewers.dec({ mode: previousMode }, this.viewers.size);
       this.s.metrics.viewers.inc({ mode: this.mode }, this.viewers.size);
     }
-    const args = [
-      ...inputArgs({
-        url: this.camera.rtsp,
-        transport: this.camera.transport ?? 'tcp',
-        tag: this.s.tag,
-        timeoutMs: this.s.socketTimeoutMs,
-        probe: this.thoroughProbe ? 'thorough' : 'fast',
-      }),
-      ...outputArgs(this.mode),
-    ];
+    const args = this.camera.testPattern
+      ? testPatternArgs({ id: this.camera.id, name: this.camera.testPattern.name, mode: this.mode, tag: this.s.tag })
+      : [
+          ...inputArgs({
+            url: this.camera.rtsp,
+            transport: this.camera.transport ?? 'tcp',
+            tag: this.s.tag,
+            timeoutMs: this.s.socketTimeoutMs,
+            probe: this.thoroughProbe ? 'thorough' : 'fast',
+          }),
+          ...outputArgs(this.mode),
+        ];
     this.setState({ state: 'starting', mode: this.mode });
     this.s.log.info(
       {
@@ -169,7 +173,7 @@ export class CameraStream {
     try {
       proc = spawnFfmpeg(this.s.spawn, this.s.ffmpegPath, args);
     } catch (err) {
-      this.onExit(null, `cannot start ffmpeg: ${(err as Error).message}`);
+      this.onExit(null, cannotStart(err as Error));
       return;
     }
     this.proc = proc;
@@ -184,7 +188,7 @@ export class CameraStream {
       this.s.metrics.ffmpeg.dec({ mode });
       this.onExit(proc, reason);
     };
-    proc.on('error', (err) => exit(`cannot start ffmpeg: ${err.message}`));
+    proc.on('error', (err) => exit(cannotStart(err)));
     proc.on('exit', (code, signal) =>
       exit(code !== null ? `ffmpeg exited with code ${code}` : `ffmpeg killed by ${signal}`),
     );
@@ -228,7 +232,8 @@ export class CameraStream {
     if (line.startsWith('Output #0')) dump.output = true;
     // The input's stream dump, before ffmpeg writes anything: "Stream #0:0: Video: h264 (High), yuv420p…".
     const m = dump.output ? null : /Stream #0:\d+.*?: Video: (\w+)/.exec(line);
-    if (m && this.proc === proc) {
+    // The test picture's input is raw frames that ffmpeg itself encodes to H.264: nothing to switch.
+    if (m && this.proc === proc && !this.camera.testPattern) {
       const codec = m[1];
       this.s.codecs.set(this.camera.id, codec);
       if (
@@ -279,6 +284,7 @@ export class CameraStream {
       this.gop = [seg];
       this.gopBytes = seg.data.length;
       if (this.state.state !== 'live') {
+        failureLog.ok(this.camera.id);
         this.liveSince = this.s.now();
         this.setState({ state: 'live', mode: this.mode });
       }
@@ -324,6 +330,9 @@ export class CameraStream {
   /** Why ffmpeg failed, in its own words where it said something useful (credentials already redacted). */
   private failureReason(fallback: string): string {
     if (this.killReason) return this.killReason;
+    // setpriv (ffmpeg.ts) starts, then cannot exec a missing ffmpeg: "setpriv: failed to execute ffmpeg: No such file…".
+    if (this.stderrTail.some((l) => /failed to execute .*No such file/i.test(l)))
+      return cannotStart(Object.assign(new Error('ENOENT'), { code: 'ENOENT' }));
     const useful =
       /error|fail|refused|not found|unauthori[sz]ed|forbidden|timed out|timeout|invalid|no route|could not|unable|denied|reset|end of file/i;
     for (let i = this.stderrTail.length - 1; i >= 0; i--) {
@@ -357,7 +366,14 @@ export class CameraStream {
       return;
     }
     const retryInMs = Math.min(this.s.backoffMaxMs, this.s.backoffInitialMs * 2 ** (this.failures - 1));
-    this.s.log.warn({ camera: this.camera.id, reason, retryInMs }, 'video: camera failed, restarting with backoff');
+    // Logged with backoff too: the first failure, then ever more rarely while it keeps failing (with the
+    // count of failures not logged), so a camera that is down does not fill the log every few seconds.
+    const logged = failureLog.record(this.camera.id, reason, this.s.now());
+    if (logged !== null)
+      this.s.log.warn(
+        { camera: this.camera.id, reason, retryInMs, failuresSinceLastLog: logged },
+        'video: camera failed, restarting with backoff',
+      );
     // Viewers and the wall are told why without the camera's address (the log above keeps it).
     this.setState({ state: 'failed', reason: redactForBrowser(reason), retryInMs });
     this.retryTimer = setTimeout(() => {
@@ -391,4 +407,14 @@ export class CameraStream {
     if (this.state.state !== 'idle') this.setState({ state: 'idle' });
     this.onIdle(this);
   }
+}
+
+/**
+ * Why ffmpeg could not be started, in words an operator acts on: a missing ffmpeg says how to install it
+ * (the tile shows this text, web/lib/video/VideoTile.svelte).
+ */
+export function cannotStart(err: Error & { code?: string }): string {
+  if (err.code === 'ENOENT' || /ENOENT/.test(err.message))
+    return 'ffmpeg is not installed: install it (Debian/Ubuntu: sudo apt-get install ffmpeg) and reload';
+  return `cannot start ffmpeg: ${err.message}`;
 }

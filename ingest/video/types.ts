@@ -8,6 +8,11 @@ export interface CameraSource {
   transport?: 'tcp' | 'udp';
   /** auto (default): passthrough when the camera sends H.264, MPEG-1 for JSMpeg otherwise. */
   mode?: 'auto' | 'passthrough' | 'mpeg1';
+  /**
+   * A simulated camera of the demo (DEMO=1): instead of `rtsp`, ffmpeg generates a moving test picture
+   * showing `name` (test-pattern.ts).
+   */
+  testPattern?: { name: string };
 }
 
 export type CameraState =

@@ -187,6 +187,31 @@ const DICT = {
   notReported: { zh: '未报到', en: 'Not reported' },
   reportBy: { zh: '报到时限', en: 'Report by' },
   satisfactionShort: { zh: '满意度', en: 'Satisfaction' },
+  // video
+  videoWall: { zh: '视频墙', en: 'Video wall' },
+  layout: { zh: '画面布局', en: 'Layout' },
+  layout1: { zh: '单画面', en: 'Single view' },
+  layout4: { zh: '四画面', en: '2 × 2' },
+  layout9: { zh: '九画面', en: '3 × 3' },
+  layout16: { zh: '十六画面', en: '4 × 4' },
+  loadingCameras: { zh: '加载摄像头…', en: 'Loading cameras…' },
+  camerasUnavailable: { zh: '摄像头列表不可用，请输入摄像头编号', en: 'Camera list unavailable: type a camera id' },
+  backToWall: { zh: '返回态势', en: 'Back to the wall' },
+  emptyTile: { zh: '空闲画面', en: 'Empty tile' },
+  chooseCamera: { zh: '选择摄像头', en: 'Choose camera' },
+  none: { zh: '— 无 —', en: '— none —' },
+  cameraId: { zh: '摄像头编号', en: 'Camera id' },
+  closeTile: { zh: '关闭画面', en: 'Close tile' },
+  tile_connecting: { zh: '连接中', en: 'Connecting' },
+  tile_starting: { zh: '启动中', en: 'Starting' },
+  tile_live: { zh: '实时', en: 'Live' },
+  tile_failed: { zh: '故障', en: 'Failed' },
+  tile_reconnecting: { zh: '重连中', en: 'Reconnecting' },
+  tile_closed: { zh: '已关闭', en: 'Closed' },
+  ffmpegMissing: {
+    zh: '服务器未安装 ffmpeg，无法播放视频。安装：sudo apt-get install ffmpeg，然后刷新',
+    en: 'ffmpeg is not installed on the server, so video cannot play. Install it: sudo apt-get install ffmpeg, then reload',
+  },
 } as const;
 
 export type Key = keyof typeof DICT;
