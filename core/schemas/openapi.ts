@@ -132,10 +132,12 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
       },
       '/metrics': {
         get: {
-          summary: 'Prometheus metrics: messages in/rejected/stored, join rate, cases by state, ws clients',
-          security: [],
+          summary:
+            'Prometheus metrics: messages in/rejected/stored, join rate, cases by state, ws clients. Never anonymous: Authorization: Bearer METRICS_TOKEN, or an admin session',
           responses: {
             '200': { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+            '401': { description: 'no credentials' },
+            '403': { description: 'signed in, not an admin' },
           },
         },
       },
@@ -577,8 +579,34 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
       '/live': {
         get: {
           summary:
-            'WebSocket (upgrade): server → client JSON {"type": "case" | "device" | "grid" | "kpi", …, "seq"}, only what the user may see; ?since=SEQ resumes',
-          responses: { '101': { description: 'switching protocols' }, '401': { description: 'no session' } },
+            'WebSocket (upgrade): server → client JSON {"type": "case" | "device" | "grid" | "kpi", …, "seq"}, only what the user may see; ?since=SEQ resumes. Session cookie, Authorization: Bearer, or ?ticket= (POST /api/tickets); closed with 4401 when the session ends; a browser Origin must be this site or WS_ALLOWED_ORIGINS',
+          responses: {
+            '101': { description: 'switching protocols' },
+            '401': { description: 'no session' },
+            '403': { description: 'foreign Origin' },
+            '429': { description: 'too many sockets for this user (MAX_LIVE_SOCKETS_PER_USER)' },
+          },
+        },
+      },
+      '/api/tickets': {
+        post: {
+          summary:
+            'A one-use WebSocket ticket for this session (valid 30 s): /live?ticket=… or /video/{id}?ticket=…, for clients that cannot send the cookie or an Authorization header; session tokens are never accepted in URLs',
+          responses: {
+            '201': {
+              description: 'the ticket',
+              content: {
+                'application/json': {
+                  schema: {
+                    type: 'object',
+                    required: ['ticket', 'expiresAt'],
+                    properties: { ticket: { type: 'string' }, expiresAt: { type: 'string', format: 'date-time' } },
+                  },
+                },
+              },
+            },
+            ...errors('401'),
+          },
         },
       },
     },
