@@ -18,6 +18,7 @@ import {
   TrailSchema,
   caseActionBodySchemas,
 } from './api.ts';
+import { fieldPaths } from './openapi-field.ts';
 
 type Json = Record<string, unknown>;
 
@@ -245,10 +246,12 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
       },
       '/api/patrols': {
         get: {
-          summary: 'SIMULATED grid-worker patrol tracks within scope (demo fleet only)',
+          summary:
+            'Grid-worker patrol tracks within scope for the wall: today’s real ones from the app (simulated: false, name = the worker) and, in demo mode only, SIMULATED ones (simulated: true)',
           responses: { ...ok(anyJson), ...errors('401') },
         },
       },
+      ...fieldPaths(),
       '/api/open311/keys': {
         get: {
           summary: 'Open311 API keys, without their values (admin)',
