@@ -12,8 +12,26 @@ export function setSessionCookie(cookies: Cookies, url: URL, token: string): voi
   });
 }
 
-/** Where to go after signing in: `next` when it is a path on this site (never another origin), else `/`. */
-export function safeNext(next: string | null): string {
+/**
+ * Where to go after signing in: `next` when it is a path on this site, else `/` (an open redirect is a
+ * phishing aid: OWASP ASVS 5.1.5). Browsers strip ASCII tab/CR/LF from URLs and read `\` as `/`, so
+ * `/%09/evil.example` or `/\evil.example` would leave the site; `next` is therefore refused when it holds
+ * any control character or backslash, does not start with exactly one `/`, or — once resolved against
+ * this origin (dot segments removed: `/a/..//evil`) — names another origin or starts with `//`. What comes
+ * back is the normalised path + query + fragment.
+ */
+export function safeNext(next: string | null | undefined): string {
   const n = next ?? '';
-  return n.startsWith('/') && !n.startsWith('//') && !n.startsWith('/\\') ? n : '/';
+  // eslint-disable-next-line no-control-regex
+  if (!n.startsWith('/') || n.startsWith('//') || /[\u0000-\u001f\u007f-\u009f\\]/.test(n)) return '/';
+  const base = new URL('http://onegrid.invalid');
+  let u: URL;
+  try {
+    u = new URL(n, base);
+  } catch {
+    return '/';
+  }
+  if (u.origin !== base.origin || u.username || u.password) return '/';
+  const out = u.pathname + u.search + u.hash;
+  return out.startsWith('/') && !out.startsWith('//') && !out.startsWith('/\\') ? out : '/';
 }

@@ -1,0 +1,47 @@
+/** The user-administration page's words (zh-CN default, English). */
+export const T = {
+  title: { zh: '用户管理', en: 'User administration' },
+  back: { zh: '返回态势', en: 'Back to the wall' },
+  create: { zh: '新建用户', en: 'New user' },
+  username: { zh: '用户名', en: 'Username' },
+  name: { zh: '姓名', en: 'Name' },
+  role: { zh: '角色', en: 'Role' },
+  grid: { zh: '网格编码', en: 'Grid code' },
+  department: { zh: '职能部门', en: 'Department' },
+  level: { zh: '层级', en: 'Level' },
+  levelAuto: { zh: '按网格自动', en: 'From the grid' },
+  none: { zh: '无', en: 'None' },
+  status: { zh: '状态', en: 'Status' },
+  actions: { zh: '操作', en: 'Actions' },
+  active: { zh: '正常', en: 'Active' },
+  disabled: { zh: '已停用', en: 'Disabled' },
+  locked: { zh: '已锁定', en: 'Locked' },
+  mustChange: { zh: '待改密码', en: 'Must change password' },
+  totpOn: { zh: '双因素', en: '2FA' },
+  disable: { zh: '停用', en: 'Disable' },
+  enable: { zh: '启用', en: 'Enable' },
+  reset: { zh: '重置密码', en: 'Reset password' },
+  unlock: { zh: '解锁', en: 'Unlock' },
+  edit: { zh: '修改角色/范围', en: 'Change role/scope' },
+  save: { zh: '保存', en: 'Save' },
+  cancel: { zh: '取消', en: 'Cancel' },
+  createSubmit: { zh: '创建', en: 'Create' },
+  newPassword: {
+    zh: '初始密码（仅显示一次，首次登录须修改）：',
+    en: 'Password (shown once; to be changed at first sign-in):',
+  },
+  resetPassword: {
+    zh: '新密码（仅显示一次，下次登录须修改）：',
+    en: 'New password (shown once; to be changed at next sign-in):',
+  },
+  confirmReset: {
+    zh: '确定重置该用户的密码？其所有会话将结束。',
+    en: "Reset this user's password? All its sessions end.",
+  },
+  confirmDisable: { zh: '确定停用该用户？其所有会话将结束。', en: 'Disable this user? All its sessions end.' },
+  done: { zh: '已保存', en: 'Saved' },
+  failed: { zh: '操作失败', en: 'Failed' },
+  loading: { zh: '加载中…', en: 'Loading…' },
+} as const;
+
+export type Key = keyof typeof T;

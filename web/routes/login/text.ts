@@ -1,0 +1,46 @@
+/** The login page's own words (zh-CN default, English), beside the shared ones of $lib/i18n.svelte.ts. */
+export const T = {
+  login: { zh: '登录', en: 'Sign in' },
+  totpCode: { zh: '动态验证码（6 位）', en: 'Authenticator code (6 digits)' },
+  totpRequired: { zh: '请输入身份验证器中的动态验证码', en: 'Enter the code from your authenticator app' },
+  totpInvalid: { zh: '动态验证码错误或已使用', en: 'Wrong or already used code' },
+  locked: { zh: '登录失败次数过多，账号已锁定', en: 'Too many failed sign-ins: the account is locked' },
+  rateLimited: { zh: '尝试过于频繁，请稍后再试', en: 'Too many attempts from here: try again later' },
+  retryIn: { zh: '请在约', en: 'retry in about' },
+  minutes: { zh: '分钟后重试', en: 'min' },
+  changeTitle: { zh: '修改密码', en: 'Change your password' },
+  changeHint: {
+    zh: '这是管理员生成或重置的密码，继续使用前请设置新密码（至少 10 位，不含用户名，不能是常见密码）。',
+    en: 'This password was generated or reset by an administrator: set your own (10+ characters, not containing your username, not a common password) before going on.',
+  },
+  currentPassword: { zh: '当前密码', en: 'Current password' },
+  newPassword: { zh: '新密码', en: 'New password' },
+  confirmPassword: { zh: '再次输入新密码', en: 'New password again' },
+  changeSubmit: { zh: '保存新密码', en: 'Save new password' },
+  enrolTitle: { zh: '启用双因素登录', en: 'Set up two-factor sign-in' },
+  enrolHint: {
+    zh: '管理员账号须启用动态验证码：用身份验证器应用扫描二维码，再输入显示的 6 位验证码。',
+    en: 'Administrators must use an authenticator code: scan the QR code with an authenticator app, then enter the 6-digit code it shows.',
+  },
+  enrolStart: { zh: '生成二维码', en: 'Show QR code' },
+  enrolConfirm: { zh: '验证并启用', en: 'Verify and turn on' },
+  qrAlt: { zh: '动态验证码二维码', en: 'Authenticator QR code' },
+  secretLabel: { zh: '无法扫码时手动输入密钥：', en: 'Or type this key:' },
+  err_mismatch: { zh: '两次输入的新密码不一致', en: 'The new passwords differ' },
+  err_unauthorized: { zh: '当前密码错误', en: 'The current password is wrong' },
+  err_too_short: { zh: '新密码至少 10 个字符', en: 'At least 10 characters' },
+  err_too_long: { zh: '新密码过长', en: 'Too long' },
+  err_blank: { zh: '新密码不能全是空格', en: 'Not only spaces' },
+  err_contains_username: { zh: '新密码不能包含用户名', en: 'Must not contain your username' },
+  err_common: { zh: '这是常见密码，请换一个', en: 'That is a common password' },
+  err_guessable: {
+    zh: '新密码太容易被猜到，请更长或更复杂',
+    en: 'Too easy to guess: make it longer or less predictable',
+  },
+  err_unchanged: { zh: '新密码不能与当前密码相同', en: 'The new password must differ from the current one' },
+  err_totp_invalid: { zh: '验证码错误，请重试', en: 'Wrong code, try again' },
+  err_conflict: { zh: '操作冲突，请刷新页面', en: 'Conflict: reload the page' },
+  err_generic: { zh: '操作失败', en: 'Failed' },
+} as const;
+
+export type Key = keyof typeof T;
