@@ -18,6 +18,11 @@ export const PERMISSIONS_POLICY =
   'camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), midi=(), ' +
   'magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(), interest-cohort=(), fullscreen=(self)';
 export const HSTS = 'max-age=31536000; includeSubDomains';
+/** The grid worker's app (/m) uses the phone's position and camera, on our own origin only. */
+export const FIELD_PERMISSIONS_POLICY = PERMISSIONS_POLICY.replace('camera=()', 'camera=(self)').replace(
+  'geolocation=()',
+  'geolocation=(self)',
+);
 
 export function jsonError(status: number, code: string, message: string): Response {
   return new Response(JSON.stringify({ error: { code, message } }), {
@@ -89,7 +94,7 @@ export function secureHeaders(response: Response, url: URL): Response {
   }
   h.set('x-frame-options', 'DENY');
   h.set('referrer-policy', 'no-referrer');
-  h.set('permissions-policy', PERMISSIONS_POLICY);
+  h.set('permissions-policy', /^\/m(\/|$)/.test(url.pathname) ? FIELD_PERMISSIONS_POLICY : PERMISSIONS_POLICY);
   h.set('cross-origin-opener-policy', 'same-origin');
   if (url.protocol === 'https:') h.set('strict-transport-security', HSTS);
   if (url.pathname.startsWith('/api/')) h.set('cache-control', 'no-store');
