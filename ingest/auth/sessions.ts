@@ -39,10 +39,13 @@ export const SESSION_TTL_MS = 12 * 3600_000;
 export const MAX_FAILURES = 5;
 export const FAILURE_WINDOW_MS = 15 * 60_000;
 export const LOCK_MS = 15 * 60_000;
-/** Per address: failed sign-ins (passwords or codes) allowed per 15 minutes. */
-export const ADDRESS_FAILURES = 20;
-/** Per address: sign-in attempts allowed per minute, right or wrong. */
-export const ADDRESS_ATTEMPTS_PER_MIN = 30;
+/**
+ * Per address: failed sign-ins (passwords or codes) allowed per 15 minutes. A command centre signs in from
+ * behind one NAT address, so this is per address, not per person: generous for typos, far below a loop.
+ */
+export const ADDRESS_FAILURES = 30;
+/** Per address: sign-in attempts allowed per minute, right or wrong (a shift change signs in together). */
+export const ADDRESS_ATTEMPTS_PER_MIN = 120;
 
 export interface SessionUser extends UserRow {
   /** REQUIRE_2FA applies to this user and no TOTP is enrolled yet: only enrolment is allowed. */

@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
-import { startPlatformProcess, ADMIN_PASSWORD, type PlatformHandle } from '../harness/platform.ts';
+import { startPlatformProcess, type PlatformHandle } from '../harness/platform.ts';
+import { userToken } from '../harness/accounts.ts';
 
 interface ApiCase {
   id: string;
@@ -115,8 +116,8 @@ afterAll(async () => {
 describe('sensor-raised cases over MQTT', () => {
   it('a fire_alarm becomes a dispatched priority-1 case with linked cameras, on /live for those in scope only', async () => {
     // the alarm is in street 120106002: the district commander's scope, not street 001's
-    const district = await p.login('commander-district', ADMIN_PASSWORD);
-    const street1 = await p.login('commander-street-001', ADMIN_PASSWORD);
+    const district = await userToken(p, admin, 'commander-district');
+    const street1 = await userToken(p, admin, 'commander-street-001');
     const [liveAdmin, liveDistrict, liveStreet1] = await Promise.all([live(admin), live(district), live(street1)]);
     const { camera, at } = nearCamera('120106002');
     const dev = await device('e2e-fire-1', 'smoke', at);
@@ -204,8 +205,8 @@ describe('sensor-raised cases over MQTT', () => {
 
 describe('the case API', () => {
   it('pushes each wall the indicators of its own scope on /live (kpi) soon after cases change', async () => {
-    const street1 = await p.login('commander-street-001', ADMIN_PASSWORD);
-    const community = await p.login('commander-community-001001', ADMIN_PASSWORD);
+    const street1 = await userToken(p, admin, 'commander-street-001');
+    const community = await userToken(p, admin, 'commander-community-001001');
     const [a, s1, c1] = await Promise.all([live(admin), live(street1), live(community)]);
     const t0 = Date.now();
     const { at } = nearCamera('120106001', 1);
@@ -235,7 +236,7 @@ describe('the case API', () => {
   });
 
   it('manual intake, actions with versions (409, 422, 403), trail, lookups by code, openapi', async () => {
-    const dispatcher = await p.login('dispatcher', ADMIN_PASSWORD);
+    const dispatcher = await userToken(p, admin, 'dispatcher');
     const { at } = nearCamera('120106002');
     const bad = await http('POST', '/api/cases', dispatcher, {
       title: '',
@@ -290,7 +291,7 @@ describe('the case API', () => {
     });
     expect(role.status).toBe(403);
     expect(role.body.error.code).toBe('forbidden');
-    const dept = await p.login('dept-fire', ADMIN_PASSWORD);
+    const dept = await userToken(p, admin, 'dept-fire');
     const outside = await http('POST', `/api/cases/${c.id}/actions`, dept, { action: 'claim', version: 2 });
     expect(outside.status).toBe(403);
     const unknown = await http('POST', `/api/cases/${c.id}/actions`, dispatcher, { action: 'fly', version: 2 });
