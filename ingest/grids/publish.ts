@@ -62,8 +62,17 @@ export async function profileOfVersion(q: Queryable, versionId: number) {
 const LIST_MAX = 1000;
 
 export async function publishVersion(db: Db, versionId: number, options: PublishOptions = {}): Promise<PublishReport> {
+  return db.tx((q) => publishInTx(q, versionId, options));
+}
+
+/** publishVersion inside the caller's transaction (the studio marks its draft published in the same one). */
+export async function publishInTx(
+  q: Queryable,
+  versionId: number,
+  options: PublishOptions = {},
+): Promise<PublishReport> {
   const maxShare = options.maxOutsideShare ?? 0.05;
-  return db.tx(async (q) => {
+  {
     const { profile, status } = await profileOfVersion(q, versionId);
     if (status === 'published') throw new DomainError('conflict', `grid version ${versionId} is already published`);
     const from = await publishedVersion(q);
@@ -184,5 +193,5 @@ export async function publishVersion(db: Db, versionId: number, options: Publish
       casesLosingGrid,
       warning,
     };
-  });
+  }
 }
