@@ -8,6 +8,33 @@ import { inScope } from '../../core/cases/machine.ts';
 import { caseStats, type CaseStats, type StatsWindow } from '../../core/cases/stats.ts';
 import { casesForStats, countByState, deviceOnline, type CaseScope } from '../store/cases.ts';
 import type { CaseService } from './service.ts';
+import type { Queryable } from '../store/db.ts';
+import { deviceCondition, scopeOf } from '../auth/scope.ts';
+
+/**
+ * Devices online / total that the actor may see (ingest/auth/scope.ts) under `prefix`: a grid scope counts
+ * its grids' devices; a department scope only the devices linked to its cases, never the district's.
+ */
+async function devicesOnlineFor(
+  db: Queryable,
+  actor: Actor,
+  prefix: string | null,
+): Promise<{ online: number; total: number }> {
+  const scope = scopeOf({
+    role: actor.role,
+    scopeGrid: actor.scope.grid,
+    scopeDepartment: actor.scope.department ?? null,
+  });
+  if (!scope.department && !scope.none) return deviceOnline(db, prefix);
+  if (scope.none) return { online: 0, total: 0 };
+  const cond = deviceCondition(scope, 2);
+  const r = await db.query<{ online: string | number; total: string | number }>(
+    `SELECT count(*) FILTER (WHERE online) AS online, count(*) AS total FROM devices
+      WHERE kind <> 'gateway' AND ($1::text IS NULL OR grid LIKE $1 || '%') AND ${cond.sql}`,
+    [prefix, ...cond.params],
+  );
+  return { online: Number(r.rows[0]?.online ?? 0), total: Number(r.rows[0]?.total ?? 0) };
+}
 
 export interface ScopedStats extends CaseStats {
   scope: string | null;
@@ -38,7 +65,7 @@ export async function caseStatsFor(
   const [cases, byState, devices] = await Promise.all([
     casesForStats(svc.db, scope, window),
     countByState(svc.db, scope),
-    prefix === false ? Promise.resolve({ online: 0, total: 0 }) : deviceOnline(svc.db, prefix),
+    prefix === false ? Promise.resolve({ online: 0, total: 0 }) : devicesOnlineFor(svc.db, actor, prefix),
   ]);
   const stats = caseStats(
     cases.filter((c) => inScope(actor, c)),
