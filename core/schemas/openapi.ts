@@ -185,6 +185,80 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
           },
         },
       },
+      '/api/grids/drafts': {
+        get: {
+          summary: 'Grid studio: the drafts (role analyst or admin)',
+          responses: {
+            ...ok({ type: 'object', properties: { drafts: { type: 'array', items: anyJson } } }),
+            ...errors('401', '403'),
+          },
+        },
+        post: {
+          summary:
+            'Create a draft: JSON {"from": "published", "label"?} copies the published set; a grid file body (GeoJSON, zipped Shapefile, KML, KMZ) is imported as by `onegrid grids import`',
+          parameters: [
+            q('format', 'geojson | shp | kml | kmz (default: sniffed)'),
+            q(
+              'crs',
+              'source CRS: wgs84 | gcj02 | bd09 | EPSG code (4490, 4527, 4548, 3857 …); default from .prj / crs member',
+            ),
+            q('encoding', 'text encoding (utf-8, gbk, 936 …); default from .cpg, DBF code page, XML prolog'),
+            q('codeField', 'property holding the grid code'),
+            q('nameField', 'property holding the name'),
+            q('levelField', 'property holding the level'),
+            q('profile', 'code profile gb15 | gb14 | stat20 (default GRID_CODE_PROFILE)'),
+            q('label', 'the draft label'),
+          ],
+          requestBody: jsonBody({
+            type: 'object',
+            properties: { from: { const: 'published' }, label: { type: 'string' } },
+          }),
+          responses: { '201': jsonBody(anyJson, '{draft, source?, repairs?}'), ...errors('400', '401', '403') },
+        },
+      },
+      '/api/grids/drafts/{id}': {
+        get: {
+          summary:
+            'A draft: {draft (state, rev, head, redoable …), grids (GeoJSON FeatureCollection, [lng, lat]), report (topology)}',
+          parameters: [idParam('draft id')],
+          responses: { ...ok(anyJson), ...errors('401', '403', '404') },
+        },
+        delete: {
+          summary: 'Discard a draft that is not published',
+          parameters: [idParam('draft id')],
+          responses: { '204': { description: 'discarded' }, ...errors('401', '403', '404', '422') },
+        },
+      },
+      '/api/grids/drafts/{id}/{action}': {
+        get: {
+          summary:
+            'action history: who did what (change sets with op counts, undo, redo, review); action diff: added, removed, changed grids against the published set',
+          parameters: [
+            idParam('draft id'),
+            { name: 'action', in: 'path', required: true, schema: { enum: ['history', 'diff'] } },
+          ],
+          responses: { ...ok(anyJson), ...errors('401', '403', '404') },
+        },
+        post: {
+          summary:
+            'changes {rev, summary?, ops: [{op: create, after} | {op: update, code, after} | {op: delete, code}]}; undo {rev}; redo {rev}; recode {rev?, community?, apply?} (old→new preview, west→east, north→south); submit {rev}; approve {rev} (not by its author); publish {rev, confirm?} (atomic; reports re-joined devices and open cases). Mutations return {draft, report}',
+          parameters: [
+            idParam('draft id'),
+            {
+              name: 'action',
+              in: 'path',
+              required: true,
+              schema: { enum: ['changes', 'undo', 'redo', 'recode', 'submit', 'approve', 'publish'] },
+            },
+          ],
+          requestBody: jsonBody({
+            type: 'object',
+            properties: { rev: { type: 'integer' } },
+            additionalProperties: true,
+          }),
+          responses: { ...ok(anyJson), ...errors('400', '401', '403', '404', '409', '422') },
+        },
+      },
       '/api/devices': {
         get: {
           summary: 'The device registry within scope',
