@@ -613,14 +613,78 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
       },
       '/api/mqtt/auth': {
         post: {
-          summary: 'MQTT credential check for an external broker (EMQX 5 HTTP authenticator)',
+          summary:
+            'MQTT CONNECT check for an external broker (EMQX 5 HTTP authenticator). External-broker mode with MQTT_SERVICE_SECRET only (else 404); the broker sends that secret in X-OneGrid-Broker-Key (else 401). Registry credentials (or the service login _onegrid), the client-id rule ({id} or {id}:{suffix}, suffix 1-64 of A-Za-z0-9._-, at most 128 characters) and the failed-CONNECT limits per id and per peerhost, as on the embedded broker',
           security: [],
+          parameters: [
+            {
+              name: 'X-OneGrid-Broker-Key',
+              in: 'header',
+              required: true,
+              schema: { type: 'string' },
+              description: 'MQTT_SERVICE_SECRET',
+            },
+          ],
           requestBody: jsonBody({
             type: 'object',
-            required: ['username', 'password'],
-            properties: { username: { type: 'string' }, password: { type: 'string' }, clientid: { type: 'string' } },
+            required: ['username', 'password', 'clientid'],
+            properties: {
+              username: { type: 'string', description: 'device or gateway id' },
+              password: { type: 'string', description: 'its secret' },
+              clientid: { type: 'string' },
+              peerhost: { type: 'string', description: 'client address (rate limits)' },
+            },
           }),
-          responses: ok({ type: 'object', properties: { result: { type: 'string', enum: ['allow', 'deny'] } } }),
+          responses: {
+            ...ok({
+              type: 'object',
+              required: ['result'],
+              properties: {
+                result: { type: 'string', enum: ['allow', 'deny'] },
+                reason: { type: 'string', enum: ['bad_credentials', 'rate_limited', 'client_id'] },
+                is_superuser: { type: 'boolean' },
+                client_attrs: { type: 'object', properties: { kind: { type: 'string' } } },
+              },
+            }),
+            ...errors('401', '404'),
+          },
+        },
+      },
+      '/api/mqtt/acl': {
+        post: {
+          summary:
+            'MQTT topic authorisation for an external broker (EMQX 5 HTTP authorizer): the embedded broker’s topic ACL (own dev/{id}/…, a gateway’s registered children, frigate/… only for gateways; the service _onegrid subscribes dev/…, frigate/… and uses onegrid/bus/…). Never answers "ignore". Same protection as /api/mqtt/auth',
+          security: [],
+          parameters: [
+            {
+              name: 'X-OneGrid-Broker-Key',
+              in: 'header',
+              required: true,
+              schema: { type: 'string' },
+              description: 'MQTT_SERVICE_SECRET',
+            },
+          ],
+          requestBody: jsonBody({
+            type: 'object',
+            required: ['clientid', 'username', 'topic', 'action'],
+            properties: {
+              clientid: { type: 'string' },
+              username: { type: 'string' },
+              topic: { type: 'string', description: 'topic or topic filter (may be $share/{group}/…)' },
+              action: { type: 'string', enum: ['publish', 'subscribe'] },
+            },
+          }),
+          responses: {
+            ...ok({
+              type: 'object',
+              required: ['result'],
+              properties: {
+                result: { type: 'string', enum: ['allow', 'deny'] },
+                reason: { type: 'string', enum: ['bad_request', 'client_id', 'unknown_principal', 'acl'] },
+              },
+            }),
+            ...errors('401', '404'),
+          },
         },
       },
       '/api/stats': {
