@@ -269,7 +269,7 @@ describe('open redirect after login (finding 5)', () => {
     expect(r.status).toBe(303);
     return r.headers.get('location');
   }
-  let redirectPw = 'Copper-Night-Owl-4412';
+  const redirectPw = 'Copper-Night-Owl-4412';
 
   beforeAll(async () => {
     const r = await call(
