@@ -34,3 +34,51 @@ export async function readingSeries(
     n: Number(x.n),
   }));
 }
+
+/**
+ * The metric names a device has reported, from its latest `sample` readings (newest first by count), so that
+ * a page offers what the device sends instead of a hard-coded list per kind.
+ */
+export async function readingMetrics(q: Queryable, deviceId: string, sample = 500): Promise<string[]> {
+  const r = await q.query<{ k: string; n: number }>(
+    `SELECT k, count(*)::int AS n
+       FROM (SELECT metrics FROM readings WHERE device_id = $1 ORDER BY ts DESC LIMIT $2) latest,
+            jsonb_object_keys(latest.metrics) AS k
+      GROUP BY k ORDER BY n DESC, k`,
+    [deviceId, sample],
+  );
+  return r.rows.map((x) => x.k);
+}
+
+export interface RawReading {
+  ts: string;
+  receivedAt: string;
+  seq: number | null;
+  metrics: Record<string, unknown>;
+}
+
+/** A device's readings in [from, to), oldest first, at most `limit` (for the CSV download). */
+export async function rawReadings(
+  q: Queryable,
+  deviceId: string,
+  from: Date,
+  to: Date,
+  limit: number,
+): Promise<RawReading[]> {
+  const r = await q.query<{
+    ts: Date | string;
+    received_at: Date | string;
+    seq: string | number | null;
+    metrics: Record<string, unknown>;
+  }>(
+    `SELECT ts, received_at, seq, metrics FROM readings
+      WHERE device_id = $1 AND ts >= $2 AND ts < $3 ORDER BY ts LIMIT $4`,
+    [deviceId, from, to, limit],
+  );
+  return r.rows.map((x) => ({
+    ts: new Date(x.ts).toISOString(),
+    receivedAt: new Date(x.received_at).toISOString(),
+    seq: x.seq === null ? null : Number(x.seq),
+    metrics: x.metrics,
+  }));
+}

@@ -2,7 +2,7 @@
  * The wall speaks Simplified Chinese by default, English as a switch. Domain terms keep their Chinese
  * names (see docs/GLOSSARY.md). The choice is remembered in localStorage.
  */
-import { categoryById, classOf, DEPARTMENTS } from '../../core/cases/categories.ts';
+import { CATEGORIES, categoryById, classOf, DEPARTMENTS } from '../../core/cases/categories.ts';
 
 export type Lang = 'zh' | 'en';
 
@@ -58,6 +58,7 @@ const DICT = {
   ev_overdue: { zh: '超期', en: 'Overdue' },
   ev_whistled: { zh: '吹哨', en: 'Whistled' },
   ev_closed: { zh: '结案', en: 'Closed' },
+  ev_open: { zh: '在办', en: 'Open' },
   // map
   map: { zh: '区域态势图', en: 'District map' },
   breadcrumbs: { zh: '层级', en: 'Level' },
@@ -187,6 +188,21 @@ const DICT = {
   notReported: { zh: '未报到', en: 'Not reported' },
   reportBy: { zh: '报到时限', en: 'Report by' },
   satisfactionShort: { zh: '满意度', en: 'Satisfaction' },
+  // wall: counts and the grid profile
+  dueShort: { zh: '应结', en: 'due' },
+  closedShort: { zh: '已结', en: 'closed' },
+  evaluatedShort: { zh: '已评', en: 'evaluated' },
+  onTimeShort: { zh: '按期', en: 'on time' },
+  openShort: { zh: '在办', en: 'open' },
+  gridProfile: { zh: '网格概况', en: 'Grid profile' },
+  gridWorker: { zh: '网格员', en: 'Grid worker' },
+  noGridWorker: { zh: '未配备', en: 'None assigned' },
+  devicesByKind: { zh: '感知设备', en: 'Devices' },
+  lastPatrol: { zh: '最近巡查', en: 'Last patrol' },
+  noPatrol: { zh: '暂无巡查记录', en: 'No patrol yet' },
+  intakeLink: { zh: '接件', en: 'New case' },
+  downloadCsv: { zh: '下载原始读数 (CSV)', en: 'Download raw readings (CSV)' },
+  noMetrics: { zh: '该设备尚无读数', en: 'This device has sent no readings yet' },
   // video
   videoWall: { zh: '视频墙', en: 'Video wall' },
   layout: { zh: '画面布局', en: 'Layout' },
@@ -249,6 +265,33 @@ const ACTIONS: Record<string, [string, string]> = {
   condition_cleared: ['告警解除', 'Condition cleared'],
   merge_in: ['并入案件', 'Case merged in'],
 };
+/** Metric names as the fleet reports them (ingest/demo/simulator.ts, core/rules defaults). */
+const METRICS: Record<string, [string, string]> = {
+  temp_c: ['温度', 'Temperature'],
+  battery_pct: ['电量', 'Battery'],
+  smoke_obscuration: ['烟雾遮光度', 'Smoke obscuration'],
+  gas_lel_pct: ['可燃气体浓度', 'Combustible gas'],
+  ch4_lel: ['甲烷浓度', 'Methane'],
+  co_ppm: ['一氧化碳', 'Carbon monoxide'],
+  water_level_m: ['水位', 'Water level'],
+  level_m: ['水位', 'Water level'],
+  tilt_deg: ['倾角', 'Tilt'],
+  fps: ['帧率', 'Frame rate'],
+  bitrate_kbps: ['码率', 'Bit rate'],
+  uptime_s: ['运行时长', 'Uptime'],
+  cpu_pct: ['CPU 占用', 'CPU'],
+  value: ['数值', 'Value'],
+};
+/** A metric's unit from its name's suffix (the fleet's convention: temp_c, co_ppm, water_level_m …). */
+export function unitOf(metric: string): string {
+  if (/lel_pct$|_lel$/.test(metric)) return '%LEL';
+  if (metric === 'smoke_obscuration') return '%/m';
+  if (metric === 'fps') return 'fps';
+  const m = /_(c|pct|ppm|m|deg|kbps|s|mm|kpa|v)$/.exec(metric);
+  return m
+    ? { c: '°C', pct: '%', ppm: 'ppm', m: 'm', deg: '°', kbps: 'kbit/s', s: 's', mm: 'mm', kpa: 'kPa', v: 'V' }[m[1]]!
+    : '';
+}
 const ROLES: Record<string, [string, string]> = {
   admin: ['管理员', 'Administrator'],
   analyst: ['网格分析员', 'Grid analyst'],
@@ -289,6 +332,24 @@ const PRIORITIES: Record<string, [string, string]> = {
   '4': ['低', 'P4 low'],
 };
 
+/**
+ * Case titles the rules write in both languages (core/rules/engine.ts: `${zh} ${en} · device`, `迟报 Late
+ * report · …`, `设备离线 id offline (…)`), shown in one language. Longest names first, so that a category
+ * whose name contains another's is replaced whole.
+ */
+const BILINGUAL: [string, string, string][] = [
+  ...CATEGORIES.map((c): [string, string, string] => [`${c.zh} ${c.en}`, c.zh, c.en]),
+  ['迟报 Late report', '迟报', 'Late report'],
+].sort((a, b) => b[0].length - a[0].length);
+
+export function titleIn(title: string, lang: Lang): string {
+  const off = /^设备离线 (\S+) offline \((.*)\)$/.exec(title);
+  if (off) return lang === 'zh' ? `设备离线 ${off[1]}` : `${off[1]} offline (${off[2]})`;
+  let t = title;
+  for (const [both, zh, en] of BILINGUAL) if (t.includes(both)) t = t.split(both).join(lang === 'zh' ? zh : en);
+  return t;
+}
+
 function pick(table: Record<string, [string, string]>, id: string, lang: Lang): string {
   const e = table[id];
   return e ? e[lang === 'zh' ? 0 : 1] : id;
@@ -310,6 +371,15 @@ class I18n {
   level = (l: string) => pick(LEVELS, l, this.lang);
   kind = (k: string) => pick(KINDS, k, this.lang);
   role = (r: string) => pick(ROLES, r, this.lang);
+  /** A metric by name with its unit: `温度 (°C)`; unknown names as they are. */
+  metric = (m: string) => {
+    const u = unitOf(m);
+    return `${pick(METRICS, m, this.lang)}${u ? ` (${u})` : ''}`;
+  };
+  /** A number in the current locale's format (zh-CN: 1,234.5). */
+  num = (n: number, digits = 2) => n.toLocaleString(this.locale(), { maximumFractionDigits: digits });
+  /** A case title in the current language where the rules wrote it in both (titleIn). */
+  title = (t: string) => titleIn(t, this.lang);
   priority = (p: number | string) => pick(PRIORITIES, String(p), this.lang);
   /** A category id (`fire.fire_alarm`) or class id (`fire`) by name. */
   category = (id: string) => {

@@ -57,6 +57,21 @@ export class VideoWallState {
     this.save();
   }
 
+  /**
+   * Show exactly these cameras (`/video?cams=a,b`: a case's linked cameras): the smallest layout that holds
+   * them (at most 16), in this order, the other tiles empty.
+   */
+  show(ids: string[]): void {
+    const list = ids
+      .map((s) => s.trim())
+      .filter((s, i, all) => s && all.indexOf(s) === i)
+      .slice(0, 16);
+    if (!list.length) return;
+    this.layout = LAYOUTS.find((l) => l >= list.length) ?? 16;
+    this.slots = [...list, ...Array(16).fill(null)].slice(0, 16);
+    this.save();
+  }
+
   nameOf(id: string): string {
     return this.cameras.find((c) => c.id === id)?.name ?? id;
   }

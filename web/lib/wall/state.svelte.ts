@@ -26,6 +26,13 @@ export interface FeedEntry {
   priority: number;
   state: string;
   level: string;
+  /** The case's most detailed grid code (for the drill-down's filter). */
+  grid: string;
+}
+
+/** The most detailed grid code of a case ('' outside every grid). */
+export function caseGrid(c: Case): string {
+  return c.grid?.grid ?? c.grid?.community ?? c.grid?.street ?? c.grid?.district ?? '';
 }
 
 export interface WhistleRow {
@@ -97,6 +104,13 @@ export class WallState {
   whistles = $state.raw<WhistleRow[]>([]);
   feed = $state.raw<FeedEntry[]>([]);
 
+  /**
+   * The unit the panels speak of (drill-down): a grid-code prefix, '' for the user's whole scope. Sources,
+   * categories, today's count, overdue, whistles and indicators are of this unit; the map shows all.
+   */
+  focus = '';
+  private statsTimer: ReturnType<typeof setTimeout> | null = null;
+
   // indicators, heat, patrols
   stats = $state.raw<Stats | null>(null);
   statsAvailable = $state<boolean | null>(null);
@@ -158,6 +172,7 @@ export class WallState {
 
   dispose(): void {
     this.stopTimers();
+    if (this.statsTimer) clearTimeout(this.statsTimer);
     this.abort.abort();
   }
 
@@ -223,14 +238,44 @@ export class WallState {
     if (this.casesAvailable) {
       this.cases.clear();
       for (const c of all) this.cases.set(c.id, c);
+      // The live list starts with the open cases of the scope, newest first; live news goes on top.
+      const seen = new Set(this.feed.map((e) => e.id));
+      const open = all
+        .filter((c) => OPEN_STATES.has(c.state) && !seen.has(c.id))
+        .sort((a, b) => b.updatedAt - a.updatedAt)
+        .slice(0, FEED_CAP)
+        .map((c) => ({
+          key: `${c.id}:${c.version}:open`,
+          at: c.updatedAt,
+          event: 'open',
+          id: c.id,
+          code: c.code,
+          title: c.title,
+          category: c.category,
+          priority: c.priority,
+          state: c.state,
+          level: c.level,
+          grid: caseGrid(c),
+        }));
+      this.feed = [...this.feed, ...open].slice(0, FEED_CAP);
       this.recompute();
       this.changed();
     }
   }
 
+  /** Drill-down: the panels now speak of `code` ('' = the user's whole scope). */
+  setFocus(code: string): void {
+    if (code === this.focus) return;
+    this.focus = code;
+    this.stats = null;
+    this.recompute();
+    void this.loadStats(this.abort.signal);
+  }
+
   async loadStats(signal: AbortSignal): Promise<void> {
-    const r = await getJson<Stats>('/api/stats', { signal });
-    if (signal.aborted) return;
+    const focus = this.focus;
+    const r = await getJson<Stats>(focus ? `/api/stats?scope=${focus}` : '/api/stats', { signal });
+    if (signal.aborted || focus !== this.focus) return;
     this.statsAvailable = r.ok;
     if (r.ok) this.stats = r.data;
   }
@@ -272,12 +317,21 @@ export class WallState {
             priority: c.priority,
             state: c.state,
             level: c.level,
+            grid: caseGrid(c),
           });
       } else if (m.type === 'kpi') {
         // The server sends each user the indicators of its own scope (ingest/live/kpi.ts).
         const { type: _t, seq: _s, ...stats } = m;
-        this.stats = stats as Stats;
-        this.statsAvailable = true;
+        if (!this.focus) {
+          this.stats = stats as Stats;
+          this.statsAvailable = true;
+        } else if (!this.statsTimer) {
+          // Something changed in the scope: the focused unit's indicators are fetched again, at most every 5 s.
+          this.statsTimer = setTimeout(() => {
+            this.statsTimer = null;
+            void this.loadStats(this.abort.signal);
+          }, 5_000);
+        }
       } else if (m.type === 'device') {
         const d = this.deviceById.get(m.id);
         this.lastDeviceMsg = Date.now();
@@ -320,8 +374,11 @@ export class WallState {
     const whistles: WhistleRow[] = [];
     let casesToday = 0;
     let overdue = 0;
+    let openInFocus = 0;
+    const focus = this.focus;
     for (const c of this.cases.values()) {
-      if (c.createdAt >= today) {
+      const inFocus = !focus || caseGrid(c).startsWith(focus);
+      if (inFocus && c.createdAt >= today) {
         casesToday++;
         src.set(c.source, (src.get(c.source) ?? 0) + 1);
         const cls = c.category.split('.')[0];
@@ -331,7 +388,8 @@ export class WallState {
       open.push(c);
       const alarm = isAlarm(c);
       if (alarm && c.location) alarms.push(c);
-      if (c.overdue) overdue++;
+      if (inFocus && c.overdue) overdue++;
+      if (inFocus) openInFocus++;
       const g = c.grid?.grid;
       if (g) {
         const l = load.get(g) ?? { open: 0, alarm: false, overdue: false };
@@ -340,23 +398,24 @@ export class WallState {
         l.overdue ||= c.overdue;
         load.set(g, l);
       }
-      for (const w of c.whistles ?? [])
-        if (w.reportedAt === null || w.reportedAt === undefined)
-          whistles.push({
-            key: `${c.id}:${w.department}:${w.whistledAt}`,
-            caseId: c.id,
-            code: c.code,
-            title: c.title,
-            department: w.department,
-            deadline: w.deadline,
-            late: w.deadline < now,
-          });
+      if (inFocus)
+        for (const w of c.whistles ?? [])
+          if (w.reportedAt === null || w.reportedAt === undefined)
+            whistles.push({
+              key: `${c.id}:${w.department}:${w.whistledAt}`,
+              caseId: c.id,
+              code: c.code,
+              title: c.title,
+              department: w.department,
+              deadline: w.deadline,
+              late: w.deadline < now,
+            });
     }
     whistles.sort((a, b) => a.deadline - b.deadline);
     this.openCases = open.filter((c) => c.location);
     this.alarms = alarms;
     this.casesToday = casesToday;
-    this.openCount = open.length;
+    this.openCount = openInFocus;
     this.overdueCount = overdue;
     this.bySource = [...src].sort((a, b) => b[1] - a[1]);
     this.byCategory = [...cat].sort((a, b) => b[1] - a[1]);

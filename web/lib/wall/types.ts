@@ -25,6 +25,8 @@ export type Device = Omit<DeviceRow, 'rtsp' | 'createdAt'> & { hasVideo: boolean
 export interface Indicator {
   due?: number;
   closed?: number;
+  closedOnTime?: number;
+  evaluated?: number;
   closeRate?: number | null;
   onTimeCloseRate?: number | null;
   satisfactionRate?: number | null;
