@@ -550,23 +550,24 @@ export async function publishDraft(
   actor: string,
   input: { rev: unknown; confirm?: unknown; ip?: string | null; maxOutsideShare?: number },
 ): Promise<{ draft: DraftInfo; report: PublishReport }> {
-  const d = await draftRow(db, id);
-  checkRev(d, input.rev);
-  if (d.state !== 'approved')
-    throw new DomainError(
-      'illegal_transition',
-      `draft ${id} is ${d.state}: it must be approved before it is published`,
-    );
-  const topo = await validateDraft(db, id);
-  if (!topo.ok)
-    throw new DomainError('topology_invalid', `draft ${id} has ${topo.problems.length} topology problem(s)`, topo);
   const opts: PublishOptions = {
     force: input.confirm === true,
     actor,
     ip: input.ip ?? null,
     maxOutsideShare: input.maxOutsideShare,
   };
+  // One transaction: the draft is locked, checked, published and marked, or nothing happens.
   const report = await db.tx(async (q) => {
+    const d = await draftRow(q, id, true);
+    checkRev(d, input.rev);
+    if (d.state !== 'approved')
+      throw new DomainError(
+        'illegal_transition',
+        `draft ${id} is ${d.state}: it must be approved before it is published`,
+      );
+    const topo = await validateDraft(q, id);
+    if (!topo.ok)
+      throw new DomainError('topology_invalid', `draft ${id} has ${topo.problems.length} topology problem(s)`, topo);
     const r = await publishInTx(q, d.version_id, opts);
     await q.query(`UPDATE grid_drafts SET state = 'published', published_at = now(), rev = rev + 1 WHERE id = $1`, [
       id,
