@@ -79,6 +79,11 @@ export interface Config {
    * (WS_ALLOWED_ORIGINS, comma-separated full origins such as `https://wall.example.gov.cn`).
    */
   readonly wsAllowedOrigins: readonly string[];
+  /**
+   * IANA time zone for device times that carry no UTC offset, when the device has no `tz` of its own
+   * (TZ; default Asia/Shanghai). A bad zone stops start-up.
+   */
+  readonly timeZone: string;
 }
 
 export const DEFAULTS = {
@@ -321,6 +326,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     metricsToken: metricsToken(env),
     wsAllowedOrigins: origins(env, 'WS_ALLOWED_ORIGINS'),
+    timeZone: timeZone(env),
   };
   return Object.freeze(cfg);
+}
+
+/** TZ: an IANA zone (Asia/Shanghai, UTC …); POSIX strings such as `CST-8` are refused by name. */
+function timeZone(env: NodeJS.ProcessEnv): string {
+  const raw = (env.TZ ?? '').trim();
+  if (raw === '') return 'Asia/Shanghai';
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: raw });
+  } catch {
+    throw new ConfigError('TZ', `must be an IANA time zone such as Asia/Shanghai, got "${raw}"`);
+  }
+  return raw;
 }

@@ -46,6 +46,7 @@ import { CaseService } from './cases/service.ts';
 import { RulesRunner } from './cases/rules-runner.ts';
 import { CaseScheduler } from './cases/scheduler.ts';
 import { registerCaseMetrics } from './cases/metrics.ts';
+import { AlarmIntake, CaseEvidenceFetcher, EventTypeTable } from './intake/index.ts';
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer, url: URL) => boolean;
 
@@ -148,9 +149,12 @@ export async function startPlatform(
   const cases = new CaseService({ db, grids, live, log: log.child({ tier: 'cases' }) });
   await cases.init();
   registerCaseMetrics(registry, db);
+  // Evidence for camera events put in cases (Frigate snapshots, alarm-push pictures): bound once intake exists.
+  let evidence: CaseEvidenceFetcher | null = null;
   const rules = new RulesRunner(cases, {
     rulesPath: path.join(config.dataDir, 'rules.json'),
     log: log.child({ tier: 'rules' }),
+    onCaseEvents: (caseId, events) => evidence?.onCaseEvents(caseId, events),
   });
   await rules.start();
   const scheduler = new CaseScheduler(cases, log.child({ tier: 'timers' }));
@@ -178,11 +182,16 @@ export async function startPlatform(
     await scheduler.stop();
     await rules.stop();
   });
+  const eventTypes = new EventTypeTable(db);
+  await eventTypes.load();
+  eventTypes.start();
+  services.onStop.push(async () => eventTypes.stop());
   services.ingest = createIngest({
     db,
     grids,
     log: log.child({ tier: 'ingest' }),
     registry,
+    options: { timeZone: config.timeZone, eventTypes: eventTypes.table },
     onEvents: (rows) => rules.onEvents(rows),
     onReadings: (rows) => rules.onReadings(rows),
     onDeviceStatus: (id, online, at) => {
@@ -195,6 +204,19 @@ export async function startPlatform(
         .catch((e) => log.warn({ err: e, device: id }, 'device status not published'));
     },
   });
+  // Cameras' own alarm pushes (POST /api/intake/isapi|dahua/{id}), through the same rules.
+  const intake = new AlarmIntake({
+    db,
+    grids,
+    log: log.child({ tier: 'intake' }),
+    eventTypes,
+    checkCredentials: (id, secret) => services.ingest.checkCredentials(id, secret),
+    onEvents: (rows) => rules.onEvents(rows),
+    timeZone: config.timeZone,
+  });
+  evidence = new CaseEvidenceFetcher({ db, log: log.child({ tier: 'evidence' }), intake });
+  services.ext.intake = intake;
+  services.ext.eventTypes = eventTypes;
   registerServices(services);
 
   let broker: EmbeddedBroker | null = null;

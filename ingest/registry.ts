@@ -5,7 +5,8 @@
 import { stripBidi } from '../core/text.ts';
 import { DomainError } from '../core/errors.ts';
 import type { Db } from './store/db.ts';
-import { getDevice, insertDevices, setDeviceSecretHash, type DeviceRow } from './store/devices.ts';
+import { frigateCameraOf, getDevice, insertDevices, setDeviceSecretHash, type DeviceRow } from './store/devices.ts';
+import { isTimeZone } from '../core/schemas/index.ts';
 import { hashSecret, newSecret } from './auth/secrets.ts';
 
 export const DEVICE_KINDS = ['camera', 'smoke', 'heat', 'gas', 'water_level', 'manhole', 'sensor', 'gateway'] as const;
@@ -20,6 +21,17 @@ export interface DeviceInput {
   rtsp?: string;
   source?: string;
   intervalS?: number;
+  /** IANA time zone of the device's clock (local times without an offset are read in it). */
+  tz?: string;
+  /** Camera under a Frigate NVR: its Frigate camera name (default: its id). Unique per gateway. */
+  frigateName?: string;
+  /** Gateway that is a Frigate NVR: its MQTT topic_prefix (default `frigate`). */
+  topicPrefix?: string;
+  /** Gateway that is a Frigate NVR: its HTTP API address (http://host:5000), for event snapshots. */
+  apiUrl?: string;
+  /** Camera pushing alarms over HTTP (ISAPI/Dahua): its IP address and channel, as its pushes name them. */
+  ipAddress?: string;
+  channelId?: number;
 }
 
 export interface Joiner {
@@ -69,8 +81,45 @@ export function validateDeviceInput(x: unknown): DeviceInput {
     (!Number.isInteger(o.intervalS) || (o.intervalS as number) < 1 || (o.intervalS as number) > 86400)
   )
     fail('intervalS must be an integer number of seconds, 1-86400', 'intervalS');
+  if (o.tz !== undefined && (typeof o.tz !== 'string' || o.tz.length > 64 || !isTimeZone(o.tz)))
+    fail('tz must be an IANA time zone, e.g. Asia/Shanghai', 'tz');
+  if (o.frigateName !== undefined) {
+    if (typeof o.frigateName !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(o.frigateName))
+      fail('frigateName must be a Frigate camera name (letters, digits, ".", "_", "-")', 'frigateName');
+    if (o.kind !== 'camera' || o.gateway === undefined)
+      fail('frigateName is for cameras registered under their gateway (the Frigate NVR)', 'frigateName');
+  }
+  if (o.topicPrefix !== undefined) {
+    if (
+      typeof o.topicPrefix !== 'string' ||
+      !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$/.test(o.topicPrefix) ||
+      o.topicPrefix === 'dev' ||
+      o.topicPrefix.startsWith('dev/') ||
+      o.topicPrefix.endsWith('/')
+    )
+      fail('topicPrefix must be a Frigate topic_prefix such as "frigate" (not "dev", no wildcards)', 'topicPrefix');
+    if (o.kind !== 'gateway') fail('topicPrefix is for gateways (Frigate NVRs)', 'topicPrefix');
+  }
+  if (o.apiUrl !== undefined) {
+    if (typeof o.apiUrl !== 'string' || !/^https?:\/\/[^\s]{1,200}$/.test(o.apiUrl))
+      fail('apiUrl must be an http:// or https:// URL (the Frigate API, e.g. http://10.0.0.5:5000)', 'apiUrl');
+    if (o.kind !== 'gateway') fail('apiUrl is for gateways (Frigate NVRs)', 'apiUrl');
+  }
+  if (o.ipAddress !== undefined && (typeof o.ipAddress !== 'string' || !/^[0-9A-Fa-f:.]{2,45}$/.test(o.ipAddress)))
+    fail('ipAddress must be an IPv4 or IPv6 address', 'ipAddress');
+  if (
+    o.channelId !== undefined &&
+    (!Number.isInteger(o.channelId) || (o.channelId as number) < 0 || (o.channelId as number) > 4096)
+  )
+    fail('channelId must be an integer 0-4096', 'channelId');
   return {
     id: o.id as string,
+    tz: o.tz as string | undefined,
+    frigateName: o.frigateName as string | undefined,
+    topicPrefix: o.topicPrefix as string | undefined,
+    apiUrl: o.apiUrl as string | undefined,
+    ipAddress: o.ipAddress as string | undefined,
+    channelId: o.channelId as number | undefined,
     kind: o.kind as string,
     name: o.name as string | undefined,
     location: [loc[0] as number, loc[1] as number],
@@ -87,10 +136,22 @@ export async function registerDevice(
   raw: unknown,
 ): Promise<{ device: DeviceRow; secret: string }> {
   const input = validateDeviceInput(raw);
-  if (await getDevice(db, input.id)) throw new DomainError('conflict', `device ${input.id} already exists`);
+  if (await getDevice(db, input.id)) {
+    // Two Frigate NVRs may both call a camera front_door: ids are global, Frigate names are per NVR.
+    const hint =
+      input.kind === 'camera' && input.gateway
+        ? `; register this camera under another id with "frigateName": "${input.frigateName ?? input.id}" (Frigate names are per gateway)`
+        : '';
+    throw new DomainError('conflict', `device ${input.id} already exists${hint}`);
+  }
   if (input.gateway) {
     const gw = await getDevice(db, input.gateway);
     if (!gw || gw.kind !== 'gateway') fail(`gateway ${input.gateway} is not a registered gateway`, 'gateway');
+    if (input.kind === 'camera' && (await frigateCameraOf(db, input.gateway, input.frigateName ?? input.id)))
+      throw new DomainError(
+        'conflict',
+        `gateway ${input.gateway} already has a camera named ${input.frigateName ?? input.id}`,
+      );
   }
   const { grid } = joiner.join(input.location[0], input.location[1]);
   const secret = newSecret();
@@ -102,7 +163,13 @@ export async function registerDevice(
       source: input.source ?? null,
       gateway: input.gateway ?? null,
       rtsp: input.rtsp ?? null,
-      intervalS: input.intervalS ?? 60,
+      intervalS: input.intervalS,
+      tz: input.tz ?? null,
+      frigateName: input.frigateName ?? null,
+      topicPrefix: input.topicPrefix ?? null,
+      apiUrl: input.apiUrl ?? null,
+      ipAddress: input.ipAddress ?? null,
+      channelId: input.channelId ?? null,
       location: input.location,
       grid,
       secretHash: await hashSecret(secret),

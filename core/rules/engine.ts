@@ -73,10 +73,18 @@ export interface EngineState {
   thresholds: Record<string, ThresholdState>;
   /** Watched devices (heartbeat), keyed `dev:` + id so that no device id can name an Object member. */
   devices: Record<string, WatchState>;
+  /**
+   * Facts already counted (`fact:` + a Frigate object's device and id) → the case key that holds them and
+   * when: later phases of the object never count again, even after its case was rejected.
+   */
+  facts: Record<string, { key: string; at: number }>;
 }
 
+/** How long a counted fact is remembered (a Frigate object lives minutes; its case's rejection days). */
+export const FACT_MEMORY_MS = 24 * 3600_000;
+
 export function emptyEngineState(): EngineState {
-  return { seq: 0, open: {}, byDeviceSig: {}, storm: {}, thresholds: {}, devices: {} };
+  return { seq: 0, open: {}, byDeviceSig: {}, storm: {}, thresholds: {}, devices: {}, facts: {} };
 }
 
 /** What opening a case needs to know of its rule. */
@@ -100,6 +108,11 @@ interface Occurrence {
   grid: GridRef;
   modality: Modality;
   title: string;
+  time?: { occurredAt: number; receivedAt: number; flag: 'clock_skew' | 'late' | null };
+  /** A late report: its own case, for a person to confirm (no fusion, no storm folding, no dispatch). */
+  late?: boolean;
+  factId?: string;
+  eventId?: number;
 }
 
 function gridCodeOf(g: GridRef): string | null {
@@ -138,28 +151,51 @@ export class RuleEngine {
   onEvent(e: RuleEvent, now: number): RuleDecision[] {
     const out: RuleDecision[] = [];
     this.heard(e.deviceId, now, out);
+    const facts = (this.state.facts ??= {});
+    // A later phase of a fact already counted (a Frigate object's update/end): one fact, counted once.
+    if (e.factId && facts[`fact:${e.factId}`]) return out;
     let rule: Opener | undefined;
     let sig = e.type;
     if (e.type === 'ai_detection') {
       const label = typeof e.attrs?.label === 'string' ? e.attrs.label : '';
-      const score = typeof e.attrs?.score === 'number' ? e.attrs.score : 0;
+      // A detection without a score (many cameras send none) counts: the camera decided it.
+      const score = typeof e.attrs?.score === 'number' ? e.attrs.score : null;
       const d = this.rules.detections.find((x) => x.label === label);
-      if (d && score >= d.minScore) rule = d;
+      if (d && (score === null || score >= d.minScore)) rule = d;
       sig = `ai_detection/${label}`;
     } else {
       rule = this.rules.events.find((x) => x.type === e.type);
     }
     if (!rule) return out;
+    const time =
+      e.occurredAt !== undefined && e.receivedAt !== undefined
+        ? { occurredAt: e.occurredAt, receivedAt: e.receivedAt, flag: e.timeFlag ?? null }
+        : undefined;
+    const lateS = this.rules.late?.byType[e.type] ?? this.rules.late?.afterS ?? Infinity;
+    const late = !!time && time.flag !== 'clock_skew' && time.receivedAt - time.occurredAt > lateS * 1000;
+    const title = rule.title ?? defaultTitle(rule.category, rule.name, e.deviceId);
     const occ: Occurrence = {
       deviceId: e.deviceId,
-      sig,
+      sig: late ? `late/${sig}` : sig,
       ts: e.ts,
       loc: e.loc,
       grid: e.grid,
       modality: modalityOf(e.deviceKind, e.type),
-      title: rule.title ?? defaultTitle(rule.category, rule.name, e.deviceId),
+      title: late ? `迟报 Late report · ${title}` : title,
+      ...(time ? { time } : {}),
+      ...(late ? { late: true } : {}),
+      ...(e.factId ? { factId: e.factId } : {}),
+      ...(e.eventId !== undefined ? { eventId: e.eventId } : {}),
     };
-    out.push(...this.occur(rule, occ));
+    const ds = this.occur(
+      late ? { ...rule, autoRegister: false, autoDispatch: undefined, fuse: undefined } : rule,
+      occ,
+    );
+    if (e.factId) {
+      const key = this.keyOfDecisions(ds);
+      if (key) facts[`fact:${e.factId}`] = { key, at: now };
+    }
+    out.push(...ds);
     return out;
   }
 
@@ -179,10 +215,16 @@ export class RuleEngine {
   onTick(now: number): RuleDecision[] {
     const out: RuleDecision[] = [];
     const hb = this.rules.heartbeat;
-    for (const d of Object.values(this.state.devices)) {
+    // Gateways first: a child whose gateway is lost is silent because of it — one case, the gateway's.
+    const watched = Object.values(this.state.devices).sort(
+      (a, b) => Number(b.deviceKind === 'gateway') - Number(a.deviceKind === 'gateway'),
+    );
+    for (const d of watched) {
       if (d.lost || d.intervalS <= 0) continue;
       if (now - d.lastSeen > hb.multiplier * d.intervalS * 1000) {
         d.lost = true;
+        const gw = d.gateway ? this.state.devices[`dev:${d.gateway}`] : undefined;
+        if (gw?.lost) continue;
         const opener: Opener = {
           name: 'heartbeat',
           category: hb.category,
@@ -207,6 +249,8 @@ export class RuleEngine {
     for (const [b, bucket] of Object.entries(this.state.storm)) {
       if (now - bucket.windowStart >= stormMs) delete this.state.storm[b];
     }
+    const facts = (this.state.facts ??= {});
+    for (const [f, v] of Object.entries(facts)) if (now - v.at > FACT_MEMORY_MS) delete facts[f];
     return out;
   }
 
@@ -299,8 +343,8 @@ export class RuleEngine {
       return [this.add(repeatKey, o, 'repeat')];
     }
 
-    // 2. fusion
-    const group = rule.fuse ? this.rules.fusion[rule.fuse] : undefined;
+    // 2. fusion (never for a late report: its time is not now)
+    const group = rule.fuse && !o.late ? this.rules.fusion[rule.fuse] : undefined;
     if (group && rule.fuseJoin !== false && o.loc) {
       const windowMs = group.windowS * 1000;
       let best: OpenCaseState | null = null;
@@ -342,7 +386,7 @@ export class RuleEngine {
     if (!bucket || o.ts - bucket.windowStart >= stormMs || o.ts < bucket.windowStart - stormMs) {
       bucket = s.storm[bucketId] = { windowStart: o.ts, opened: 0, keys: [] };
     }
-    if (bucket.opened >= this.rules.storm.maxCasesPerGridRule) {
+    if (bucket.opened >= this.rules.storm.maxCasesPerGridRule && !o.late) {
       for (let i = bucket.keys.length - 1; i >= 0; i--) {
         const k = bucket.keys[i];
         if (s.open[k]) {
@@ -388,6 +432,9 @@ export class RuleEngine {
         linkCamerasRadiusM: rule.linkCamerasRadiusM,
         eventCount: 1,
         ts: o.ts,
+        ...(o.time ? { time: o.time } : {}),
+        ...(o.late ? { late: true } : {}),
+        ...(o.eventId !== undefined ? { eventIds: [o.eventId] } : {}),
       },
     ];
   }
@@ -396,7 +443,15 @@ export class RuleEngine {
     const c = this.state.open[key];
     c.eventCount += 1;
     c.lastTs = Math.max(c.lastTs, o.ts);
-    return { kind: 'add_to_case', key, count: 1, deviceId: o.deviceId, reason, ts: o.ts };
+    return {
+      kind: 'add_to_case',
+      key,
+      count: 1,
+      deviceId: o.deviceId,
+      reason,
+      ts: o.ts,
+      ...(o.eventId !== undefined ? { eventIds: [o.eventId] } : {}),
+    };
   }
 }
 
@@ -410,9 +465,10 @@ export function coalesceDecisions(ds: readonly RuleDecision[]): RuleDecision[] {
       if (prev) {
         prev.count += d.count;
         prev.ts = Math.max(prev.ts, d.ts);
+        if (d.eventIds) prev.eventIds = [...(prev.eventIds ?? []), ...d.eventIds];
         continue;
       }
-      const copy = { ...d };
+      const copy = { ...d, ...(d.eventIds ? { eventIds: [...d.eventIds] } : {}) };
       adds.set(d.key, copy);
       out.push(copy);
     } else out.push(d);

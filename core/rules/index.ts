@@ -4,3 +4,5 @@ export * from './engine.ts';
 export * from './rulesfile.ts';
 export * from './geo.ts';
 export * from './apply.ts';
+export * from './vendor-types.ts';
+export * from './liveness.ts';

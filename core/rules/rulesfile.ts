@@ -89,7 +89,12 @@ export const DEFAULT_RULES_TEXT = `// OneGrid rules file (JSON with comments). C
 
   // Storm control: at most maxCasesPerGridRule new cases per base grid and rule in windowS;
   // later events are added to the newest open one as counts.
-  "storm": { "windowS": 600, "maxCasesPerGridRule": 3 }
+  "storm": { "windowS": 600, "maxCasesPerGridRule": 3 },
+
+  // Late reports (迟报): an event whose device time is more than afterS (per type: byType) behind its
+  // receipt — an outbox flushed after an outage — raises a case marked late, with its occurrence time,
+  // for a person to confirm: never registered or dispatched as if it were happening now.
+  "late": { "afterS": 600, "byType": { "fire_alarm": 300, "smoke_alarm": 300, "gas_alarm": 300 } }
 }
 `;
 
@@ -339,7 +344,7 @@ export function parseRules(text: string): RuleSet {
   const { value, lines } = parseJsonc(text);
   const k = new Checker(lines);
   const root = k.obj(value, '');
-  k.known(root, ['version', 'events', 'detections', 'fusion', 'thresholds', 'heartbeat', 'storm'], '');
+  k.known(root, ['version', 'events', 'detections', 'fusion', 'thresholds', 'heartbeat', 'storm', 'late'], '');
   if (root.version !== 1) k.fail('version', 'must be 1');
 
   const names = new Set<string>();
@@ -471,7 +476,14 @@ export function parseRules(text: string): RuleSet {
   };
   if (!Number.isInteger(storm.maxCasesPerGridRule)) k.fail('storm.maxCasesPerGridRule', 'must be a whole number');
 
-  return { version: 1, events, detections, fusion, thresholds, heartbeat, storm };
+  const lt = root.late === undefined ? {} : k.obj(root.late, 'late');
+  k.known(lt, ['afterS', 'byType'], 'late');
+  const byTypeObj = lt.byType === undefined ? {} : k.obj(lt.byType, 'late.byType');
+  const byType: Record<string, number> = {};
+  for (const t of Object.keys(byTypeObj)) byType[t] = k.optNum(byTypeObj, t, 'late.byType', 600, 1, 30 * 86_400);
+  const late = { afterS: k.optNum(lt, 'afterS', 'late', 600, 1, 30 * 86_400), byType };
+
+  return { version: 1, events, detections, fusion, thresholds, heartbeat, storm, late };
 }
 
 /** The default rules (CONTRACT.md "Sensor-raised cases"), parsed. */

@@ -17,8 +17,18 @@ export interface RuleEvent {
   ts: number;
   loc: LngLat | null;
   grid: GridRef;
-  /** For ai_detection: `label` (string) and `score` (0..1). */
+  /** For ai_detection: `label` (string) and `score` (0..1; absent = counts). */
   attrs: Record<string, unknown>;
+  /** The device's own time (ts is the time rules reason with: receipt time when the clock runs ahead). */
+  occurredAt?: number;
+  /** The platform's receipt time. */
+  receivedAt?: number;
+  /** clock_skew: device time was ahead of receipt (ts is then the receipt time). */
+  timeFlag?: 'clock_skew' | 'late' | null;
+  /** One fact behind many messages (a Frigate object id): counted once, whatever its later phases. */
+  factId?: string;
+  /** The stored event's id (for linking it to its case). */
+  eventId?: number;
 }
 
 export interface Reading {
@@ -35,6 +45,8 @@ export interface WatchedDevice {
   deviceId: string;
   deviceKind: string;
   intervalS: number;
+  /** The gateway it reports through: while that gateway is lost, this device's silence is the gateway's case. */
+  gateway?: string | null;
   loc: LngLat | null;
   grid: GridRef;
 }
@@ -62,6 +74,12 @@ export interface OpenCaseDecision {
   linkCamerasRadiusM: number;
   eventCount: number;
   ts: number;
+  /** Device time and receipt of the opening event, and its time flag. */
+  time?: { occurredAt: number; receivedAt: number; flag: 'clock_skew' | 'late' | null };
+  /** A late report (迟报): for a person to confirm; never registered or dispatched automatically. */
+  late?: boolean;
+  /** Stored event ids this decision covers. */
+  eventIds?: number[];
 }
 
 export interface AddToCaseDecision {
@@ -73,6 +91,8 @@ export interface AddToCaseDecision {
   /** Why: a repeat of the same device and type, a fused detection, or storm control folding. */
   reason: 'repeat' | 'fusion' | 'storm';
   ts: number;
+  /** Stored event ids this decision covers. */
+  eventIds?: number[];
 }
 
 export interface RaisePriorityDecision {
@@ -166,8 +186,15 @@ export interface StormRule {
   maxCasesPerGridRule: number;
 }
 
+/** Late reports: device time more than afterS (byType[type] for that type) behind receipt. */
+export interface LateRule {
+  afterS: number;
+  byType: Record<string, number>;
+}
+
 export interface RuleSet {
   version: 1;
+  late: LateRule;
   events: EventRule[];
   detections: DetectionRule[];
   fusion: Record<string, FusionGroup>;

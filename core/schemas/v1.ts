@@ -13,6 +13,9 @@
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { parseDeviceTime } from './device-time.ts';
+
+export * from './device-time.ts';
 
 /** Reject reasons recorded in the reject log and counted in `onegrid_mqtt_messages_rejected_total{reason}`. */
 export type RejectReason = 'bad_json' | 'schema' | 'too_large' | 'bad_coordinates' | 'acl' | 'unknown_topic';
@@ -42,7 +45,7 @@ export const Severity = Type.Union([
 ]);
 export type Severity = Static<typeof Severity>;
 
-/** ISO-8601 string or epoch milliseconds. */
+/** ISO-8601 string (with or without offset), epoch milliseconds or epoch seconds (told apart by magnitude). */
 export const Timestamp = Type.Union([Type.String({ minLength: 10, maxLength: 40 }), Type.Number()]);
 export const Seq = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 /** A WGS-84 position `[lng, lat]`. The range is checked after the schema, to give `bad_coordinates` its own reason. */
@@ -51,7 +54,8 @@ export const Position = Type.Tuple([Type.Number(), Type.Number()]);
 export const TelemetryMessage = Type.Object({
   ts: Timestamp,
   seq: Type.Optional(Seq),
-  metrics: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Number(), { maxProperties: MAX_METRICS }),
+  // Values are checked one by one (numbers kept, booleans as 0/1, anything else skipped with a reason).
+  metrics: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Unknown(), { maxProperties: MAX_METRICS }),
   loc: Type.Optional(Position),
 });
 export type TelemetryMessage = Static<typeof TelemetryMessage>;
@@ -65,7 +69,8 @@ export type TelemetryPayload = Static<typeof TelemetryPayload>;
 export const EventMessage = Type.Object({
   ts: Timestamp,
   seq: Type.Optional(Seq),
-  type: Type.String({ minLength: 1, maxLength: 64, pattern: '^[a-z][a-z0-9_]*$' }),
+  // OneGrid's snake_case names or a vendor's (fireDetection, CrossLineDetection): mapped by the caller.
+  type: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z][A-Za-z0-9_.:-]*$' }),
   severity: Type.Optional(Severity),
   loc: Type.Optional(Position),
   attrs: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
@@ -86,6 +91,13 @@ export const FrigateObject = Type.Object({
   top_score: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
   sub_label: Type.Optional(Type.Unknown()),
   current_zones: Type.Optional(Type.Array(Type.String())),
+  entered_zones: Type.Optional(Type.Array(Type.String())),
+  recognized_license_plate: Type.Optional(Type.Unknown()),
+  recognized_license_plate_score: Type.Optional(Type.Unknown()),
+  attributes: Type.Optional(Type.Unknown()),
+  current_attributes: Type.Optional(Type.Unknown()),
+  has_snapshot: Type.Optional(Type.Boolean()),
+  has_clip: Type.Optional(Type.Boolean()),
 });
 export type FrigateObject = Static<typeof FrigateObject>;
 
@@ -104,13 +116,43 @@ const checkTelemetryMany = compile(Type.Array(TelemetryMessage, { minItems: 1, m
 const checkEvent = compile(EventMessage);
 const checkFrigate = compile(FrigateEvent);
 
+/** `frigate/reviews` (Frigate ≥ 0.14): a review item groups detections (tracked-object ids) of one camera. */
+export const FrigateReview = Type.Object({
+  type: Type.Union([Type.Literal('new'), Type.Literal('update'), Type.Literal('end'), Type.Literal('genai')]),
+  after: Type.Object({
+    id: Type.String({ minLength: 1, maxLength: 128 }),
+    camera: Type.String({ minLength: 1, maxLength: 128 }),
+    severity: Type.Optional(Type.String({ maxLength: 32 })),
+    start_time: Type.Optional(Type.Number()),
+    end_time: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+    data: Type.Optional(
+      Type.Object({
+        detections: Type.Optional(Type.Array(Type.String({ maxLength: 128 }), { maxItems: 1000 })),
+        objects: Type.Optional(Type.Array(Type.String())),
+        zones: Type.Optional(Type.Array(Type.String())),
+        sub_labels: Type.Optional(Type.Array(Type.Unknown())),
+      }),
+    ),
+  }),
+});
+const checkReview = compile(FrigateReview);
+
 /** A decoded reading: timestamps resolved to epoch ms. */
 export interface TelemetryReading {
   ts: number;
   seq: number | null;
   metrics: Record<string, number>;
   loc: [number, number] | null;
+  /** Metrics left out, each with its reason (`/metrics/name: …`). */
+  skipped: string[];
 }
+
+/** How device times are read (parseDeviceTime). */
+export interface DecodeOptions {
+  /** IANA zone for local times without an offset; null refuses them. */
+  timeZone: string | null;
+}
+const NO_TZ: DecodeOptions = { timeZone: null };
 
 export interface DeviceEvent {
   ts: number;
@@ -132,24 +174,35 @@ export interface DetectionEvent {
   score: number | null;
   endTs: number | null;
   zones: string[];
+  /** Zones the object entered over its life (entered_zones), current ones included. */
+  enteredZones: string[];
+  /** sub_label: a string (Frigate < 0.14) or [name, score] (newer). */
+  subLabel: string | null;
+  subLabelScore: number | null;
+  /** recognized_license_plate (Frigate ≥ 0.16 LPR). */
+  plate: string | null;
+  plateScore: number | null;
+  /** attributes (label → score, e.g. face, license_plate) of the object. */
+  attributes: Record<string, number>;
+  hasSnapshot: boolean;
+  hasClip: boolean;
+}
+
+export interface ReviewEvent {
+  reviewId: string;
+  camera: string;
+  severity: string | null;
+  /** Frigate tracked-object ids the review groups. */
+  detections: string[];
+  phase: string;
 }
 
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: RejectReason; detail: string };
 
-const ISO = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}(:?\d{2})?)$/;
-// 0001-01-01 … 9999-12-31: PostgreSQL timestamptz takes far more, JS Date less; keep to both.
-const MIN_MS = -62135596800000;
-const MAX_MS = 253402300799999;
-
-/** Epoch ms of an ISO-8601 string or epoch-ms number, or null when it is not a time. */
+/** Epoch ms of an ISO-8601 string with an offset, epoch ms or epoch seconds; null when it is not a time. */
 export function timestampMs(ts: string | number): number | null {
-  let ms: number;
-  if (typeof ts === 'number') ms = ts;
-  else {
-    if (!ISO.test(ts)) return null;
-    ms = Date.parse(ts);
-  }
-  return Number.isFinite(ms) && ms >= MIN_MS && ms <= MAX_MS ? ms : null;
+  const r = parseDeviceTime(ts, null);
+  return r.ok ? r.ms : null;
 }
 
 export function validLngLat(p: readonly [number, number]): boolean {
@@ -190,30 +243,71 @@ function fail<T>(reason: RejectReason, detail: string): Decoded<T> {
   return { ok: false, reason, detail };
 }
 
-/** `dev/{id}/telemetry`: one reading or an array of them. */
-export function decodeTelemetry(json: unknown): Decoded<TelemetryReading[]> {
+/**
+ * One metric value as stored: a finite number as is, a boolean as 1/0 (Zigbee2MQTT-style `smoke: false`);
+ * anything else null (skipped with a reason).
+ */
+function metricValue(v: unknown): number | null {
+  if (typeof v === 'number') return Number.isFinite(v) ? v : null;
+  if (typeof v === 'boolean') return v ? 1 : 0;
+  return null;
+}
+
+function kindOf(v: unknown): string {
+  return v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/**
+ * `dev/{id}/telemetry`: one reading or an array of them. Tolerant payloads, strict storage: a metric that is
+ * not a number or boolean is skipped with a per-field reason (`skipped`), the rest stored; a reading whose
+ * metrics were all skipped is left out, and the message is refused only when no reading remains.
+ */
+export function decodeTelemetry(json: unknown, opts: DecodeOptions = NO_TZ): Decoded<TelemetryReading[]> {
   if (!checkTelemetry.Check(json))
     return fail('schema', firstError(Array.isArray(json) ? checkTelemetryMany : checkTelemetryOne, json));
   const list = Array.isArray(json) ? json : [json];
-  const out: TelemetryReading[] = new Array(list.length);
+  const out: TelemetryReading[] = [];
+  const why: string[] = [];
   for (let i = 0; i < list.length; i++) {
     const m = list[i];
-    const ts = timestampMs(m.ts);
-    if (ts === null) return fail('schema', `/ts: not an ISO-8601 time or epoch ms`);
-    for (const k in m.metrics)
-      if (!pgSafeString(k)) return fail('schema', '/metrics: key with U+0000 or a lone surrogate');
+    const at = list.length > 1 ? `/${i}` : '';
+    const ts = parseDeviceTime(m.ts, opts.timeZone);
+    if (!ts.ok) return fail('schema', `${at}/ts: ${ts.detail}`.slice(0, 300));
     if (m.loc && !validLngLat(m.loc))
-      return fail('bad_coordinates', `/loc: [${m.loc[0]}, ${m.loc[1]}] outside [-180,180]×[-90,90]`);
-    out[i] = { ts, seq: m.seq ?? null, metrics: m.metrics, loc: m.loc ?? null };
+      return fail('bad_coordinates', `${at}/loc: [${m.loc[0]}, ${m.loc[1]}] outside [-180,180]×[-90,90]`);
+    const metrics: Record<string, number> = {};
+    const skipped: string[] = [];
+    let given = 0;
+    let kept = 0;
+    for (const k in m.metrics) {
+      given++;
+      if (!pgSafeString(k)) return fail('schema', `${at}/metrics: key with U+0000 or a lone surrogate`);
+      const v = metricValue(m.metrics[k]);
+      if (v === null) {
+        const raw = m.metrics[k];
+        skipped.push(
+          `${at}/metrics/${k}: ${typeof raw === 'number' ? 'not a finite number' : `${kindOf(raw)} is not a number or boolean`}`,
+        );
+        continue;
+      }
+      metrics[k] = v;
+      kept++;
+    }
+    if (given > 0 && kept === 0) {
+      why.push(...skipped);
+      continue;
+    }
+    out.push({ ts: ts.ms, seq: m.seq ?? null, metrics, loc: m.loc ?? null, skipped });
   }
+  if (!out.length) return fail('schema', `no usable metric: ${why.join('; ')}`.slice(0, 500));
   return { ok: true, value: out };
 }
 
 /** `dev/{id}/event`. */
-export function decodeEvent(json: unknown): Decoded<DeviceEvent> {
+export function decodeEvent(json: unknown, opts: DecodeOptions = NO_TZ): Decoded<DeviceEvent> {
   if (!checkEvent.Check(json)) return fail('schema', firstError(checkEvent, json));
-  const ts = timestampMs(json.ts);
-  if (ts === null) return fail('schema', `/ts: not an ISO-8601 time or epoch ms`);
+  const ts = parseDeviceTime(json.ts, opts.timeZone);
+  if (!ts.ok) return fail('schema', `/ts: ${ts.detail}`.slice(0, 300));
   const attrs = json.attrs ?? {};
   if (!pgSafeJson(attrs)) return fail('schema', `/attrs: too deep, or a string with U+0000 or a lone surrogate`);
   if (json.loc && !validLngLat(json.loc))
@@ -221,7 +315,7 @@ export function decodeEvent(json: unknown): Decoded<DeviceEvent> {
   return {
     ok: true,
     value: {
-      ts,
+      ts: ts.ms,
       seq: json.seq ?? null,
       type: json.type,
       severity: json.severity ?? null,
@@ -239,6 +333,10 @@ export function decodeStatus(text: string): Decoded<boolean> {
   return fail('schema', 'status must be "online" or "offline"');
 }
 
+const safeStr = (v: unknown, max = 128): string | null =>
+  typeof v === 'string' && v.length > 0 && pgSafeString(v) ? v.slice(0, max) : null;
+const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
+
 /** `frigate/events`. The camera's ownership (ACL) is checked by the caller against the registry. */
 export function decodeFrigate(json: unknown): Decoded<DetectionEvent> {
   if (!checkFrigate.Check(json)) return fail('schema', firstError(checkFrigate, json));
@@ -248,15 +346,120 @@ export function decodeFrigate(json: unknown): Decoded<DetectionEvent> {
   if (!pgSafeString(a.id) || !pgSafeString(a.camera) || !pgSafeString(a.label))
     return fail('schema', '/after: string with U+0000 or a lone surrogate');
   const zones = (a.current_zones ?? []).filter(pgSafeString);
+  const entered = [...new Set([...(a.entered_zones ?? []).filter(pgSafeString), ...zones])];
   const end = typeof a.end_time === 'number' ? timestampMs(Math.round(a.end_time * 1000)) : null;
   const score = a.top_score ?? a.score ?? null;
+  let subLabel: string | null = null;
+  let subLabelScore: number | null = null;
+  if (Array.isArray(a.sub_label)) {
+    subLabel = safeStr(a.sub_label[0]);
+    subLabelScore = num(a.sub_label[1]);
+  } else subLabel = safeStr(a.sub_label);
+  let plate: string | null = null;
+  let plateScore = num(a.recognized_license_plate_score);
+  if (Array.isArray(a.recognized_license_plate)) {
+    plate = safeStr(a.recognized_license_plate[0], 32);
+    plateScore = num(a.recognized_license_plate[1]) ?? plateScore;
+  } else plate = safeStr(a.recognized_license_plate, 32);
+  const attributes: Record<string, number> = {};
+  if (a.attributes && typeof a.attributes === 'object' && !Array.isArray(a.attributes))
+    for (const [k, v] of Object.entries(a.attributes as Record<string, unknown>))
+      if (pgSafeString(k) && num(v) !== null) attributes[k.slice(0, 64)] = v as number;
+  if (Array.isArray(a.current_attributes))
+    for (const x of a.current_attributes as unknown[]) {
+      const o = x as { label?: unknown; score?: unknown } | null;
+      const k = o && safeStr(o.label, 64);
+      if (k && num(o.score) !== null) attributes[k] = Math.max(attributes[k] ?? 0, o.score as number);
+    }
   return {
     ok: true,
-    value: { frigateId: a.id, camera: a.camera, phase: json.type, ts, label: a.label, score, endTs: end, zones },
+    value: {
+      frigateId: a.id,
+      camera: a.camera,
+      phase: json.type,
+      ts,
+      label: a.label,
+      score,
+      endTs: end,
+      zones,
+      enteredZones: entered,
+      subLabel,
+      subLabelScore,
+      plate,
+      plateScore,
+      attributes,
+      hasSnapshot: a.has_snapshot === true,
+      hasClip: a.has_clip === true,
+    },
   };
 }
 
-/** The topics of MQTT v1. `dev/{id}/{kind}` with kind telemetry | event | status, or `frigate/events`. */
+/** `frigate/reviews`: the detections a review item groups, with its severity (alert / detection). */
+export function decodeFrigateReview(json: unknown): Decoded<ReviewEvent> {
+  if (!checkReview.Check(json)) return fail('schema', firstError(checkReview, json));
+  const a = json.after;
+  if (!pgSafeString(a.id) || !pgSafeString(a.camera)) return fail('schema', '/after: string with U+0000');
+  return {
+    ok: true,
+    value: {
+      reviewId: a.id,
+      camera: a.camera,
+      severity: safeStr(a.severity, 32),
+      detections: (a.data?.detections ?? []).filter(pgSafeString),
+      phase: json.type,
+    },
+  };
+}
+
+/** The part of `frigate/stats` shown as an NVR's health: CPU, detector speed, per-camera fps. */
+export interface NvrStats {
+  cpuPct: number | null;
+  detectors: Record<string, { inferenceMs: number | null }>;
+  cameras: Record<string, { cameraFps: number | null; detectionFps: number | null; processFps: number | null }>;
+  uptimeS: number | null;
+  version: string | null;
+}
+
+/** `frigate/stats` (docs.frigate.video "MQTT": the same JSON as /api/stats). Unknown shapes give nulls. */
+export function decodeFrigateStats(json: unknown): Decoded<NvrStats> {
+  if (!json || typeof json !== 'object' || Array.isArray(json)) return fail('schema', 'stats must be an object');
+  const o = json as Record<string, unknown>;
+  const obj = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+  const detectors: NvrStats['detectors'] = {};
+  for (const [k, v] of Object.entries(obj(o.detectors)).slice(0, 32))
+    if (pgSafeString(k)) detectors[k.slice(0, 64)] = { inferenceMs: num(obj(v).inference_speed) };
+  const cameras: NvrStats['cameras'] = {};
+  // Frigate ≥ 0.14 nests cameras under `cameras`; older versions put each camera at the top level.
+  const camSrc = o.cameras !== undefined ? obj(o.cameras) : o;
+  for (const [k, v] of Object.entries(camSrc).slice(0, 256)) {
+    const c = obj(v);
+    if (!pgSafeString(k) || c.camera_fps === undefined) continue;
+    cameras[k.slice(0, 128)] = {
+      cameraFps: num(c.camera_fps),
+      detectionFps: num(c.detection_fps),
+      processFps: num(c.process_fps),
+    };
+  }
+  const cpu = obj(obj(o.cpu_usages)['frigate.full_system']).cpu;
+  const service = obj(o.service);
+  return {
+    ok: true,
+    value: {
+      cpuPct: num(typeof cpu === 'string' ? Number(cpu) : cpu),
+      detectors,
+      cameras,
+      uptimeS: num(service.uptime),
+      version: safeStr(service.version, 32),
+    },
+  };
+}
+
+/**
+ * The topics of MQTT v1: `dev/{id}/{kind}` with kind telemetry | event | status, and `frigate/events`.
+ * Other topics of a Frigate NVR under its registered `topic_prefix` (`{prefix}/reviews`, `/available`,
+ * `/stats`, `/{camera}/…`) are recognised by the consumer, which knows the publishing gateway's prefix
+ * (frigateTopic).
+ */
 export type V1Topic =
   { kind: 'telemetry' | 'event' | 'status'; deviceId: string } | { kind: 'frigate'; deviceId: null };
 
@@ -273,4 +476,18 @@ export function parseTopic(topic: string): V1Topic | null {
   if (!DEVICE_ID.test(id)) return null;
   if (rest === 'telemetry' || rest === 'event' || rest === 'status') return { kind: rest, deviceId: id };
   return null;
+}
+
+/**
+ * A Frigate topic under `prefix` (Frigate's `mqtt.topic_prefix`, default `frigate`): what it carries.
+ * `events`/`reviews`/`stats`/`available` are the NVR's; anything else under the prefix (retained
+ * `{camera}/…/state` switches, motion, object counts, camera_activity …) is NVR chatter, handled and not stored.
+ */
+export type FrigateTopic = 'events' | 'reviews' | 'stats' | 'available' | 'other';
+
+export function frigateTopic(topic: string, prefix: string): FrigateTopic | null {
+  if (topic.length <= prefix.length + 1 || !topic.startsWith(prefix) || topic[prefix.length] !== '/') return null;
+  const rest = topic.slice(prefix.length + 1);
+  if (rest === 'events' || rest === 'reviews' || rest === 'stats' || rest === 'available') return rest;
+  return 'other';
 }

@@ -34,7 +34,10 @@ import {
   type RuleDecision,
   type RuleEvent,
   type RuleSet,
+  livenessOf,
 } from '../../core/rules/index.ts';
+import { ruleTime } from '../../core/schemas/index.ts';
+import { linkEventsToCase } from '../store/ingest.ts';
 import { deadlineFor } from '../../core/cases/sla.ts';
 import type { CaseAction, GridRef } from '../../core/cases/types.ts';
 import { isDomainError } from '../../core/errors.ts';
@@ -54,13 +57,29 @@ export interface RulesRunnerOptions {
   pollMs?: number;
   /** Device registry re-read (intervals, locations) every this often, ms. */
   devicesRefreshMs?: number;
+  /**
+   * Called after events were added to a case (opened or joined), with those events: the evidence fetcher
+   * (Frigate snapshots) listens here. Never awaited; must not throw.
+   */
+  onCaseEvents?(caseId: string, events: CommittedEvent[]): void;
 }
 
 /** What ingest hands over after a commit (ingest/consumer/index.ts IngestDeps callbacks). */
 export interface CommittedEvent {
   deviceId: string;
   deviceKind: string;
+  /** Device time (occurredAt). */
   ts: Date;
+  /** Receipt time; absent = ts. */
+  receivedAt?: Date;
+  timeFlag?: string | null;
+  /** Stored event id (null/absent: not known). */
+  eventId?: number | null;
+  externalId?: string | null;
+  /** False for a Frigate object's later phase folded into its stored event (counted once). */
+  fresh?: boolean;
+  /** The case the stored event already belongs to (possibly rejected). */
+  caseId?: string | null;
   type: string;
   severity: string | null;
   lng: number | null;
@@ -73,6 +92,8 @@ export interface CommittedReading {
   deviceId: string;
   deviceKind: string;
   ts: Date;
+  receivedAt?: Date;
+  timeFlag?: string | null;
   metrics: Record<string, number>;
   lng: number | null;
   lat: number | null;
@@ -81,7 +102,9 @@ export interface CommittedReading {
 
 interface KnownDevice {
   kind: string;
+  /** Effective liveness interval (core livenessOf): 0 = not watched. */
   intervalS: number;
+  gateway: string | null;
   loc: [number, number] | null;
   grid: string | null;
 }
@@ -122,7 +145,7 @@ export class RulesRunner {
   private lastStat = '';
   private status: RulesStatus = { source: 'default', path: null, loadedAt: new Date(0).toISOString(), error: null };
   private devicesLoading: Promise<void> | null = null;
-  private readonly o: Required<Omit<RulesRunnerOptions, 'log' | 'rulesPath'>>;
+  private readonly o: Required<Omit<RulesRunnerOptions, 'log' | 'rulesPath' | 'onCaseEvents'>>;
   private stopped = false;
 
   constructor(
@@ -257,7 +280,16 @@ export class RulesRunner {
     this.devicesLoading ??= (async () => {
       const rows = await listDevices(this.svc.db, { limit: 1_000_000 });
       for (const d of rows) {
-        this.devices.set(d.id, { kind: d.kind, intervalS: d.intervalS, loc: d.location, grid: d.grid });
+        const live = livenessOf(d);
+        this.devices.set(d.id, {
+          kind: d.kind,
+          intervalS: live.intervalS,
+          gateway: d.gateway,
+          loc: d.location,
+          grid: d.grid,
+        });
+        // A device whose liveness changed to "none" (camera, gateway child) is no longer watched.
+        if (live.intervalS <= 0 && this.engine.state.devices[`dev:${d.id}`]) this.engine.unwatchDevice(d.id);
       }
       // A camera added since the last load is linked from now on.
       if (rows.some((d) => d.kind === 'camera' && d.location)) await this.svc.refreshCameras();
@@ -272,7 +304,14 @@ export class RulesRunner {
     const d = this.devices.get(deviceId);
     if (!d || d.intervalS <= 0) return;
     this.engine.watchDevice(
-      { deviceId, deviceKind: d.kind, intervalS: d.intervalS, loc: d.loc, grid: gridRefOf(d.grid) },
+      {
+        deviceId,
+        deviceKind: d.kind,
+        intervalS: d.intervalS,
+        gateway: d.gateway,
+        loc: d.loc,
+        grid: gridRefOf(d.grid),
+      },
       now,
     );
   }
@@ -280,25 +319,45 @@ export class RulesRunner {
   // ---------------------------------------------------------------------------------------------------
   // input (called by ingest after its batch committed; never throws)
 
+  /** Events handed to the engine, by stored id, until their decision is written (for onCaseEvents). */
+  private readonly judged = new Map<number, CommittedEvent>();
+
   onEvents(rows: readonly CommittedEvent[]): void {
     if (this.stopped || rows.length === 0) return;
+    // Rules act on stored facts: a later phase of a Frigate object whose stored event already belongs to a
+    // case (open or rejected) is that case's, and counts nothing.
+    const facts = rows.filter((r) => r.fresh !== false || !r.caseId);
+    if (!facts.length) return;
     this.run(
-      rows.map((r) => r.deviceId),
+      facts.map((r) => r.deviceId),
       () => {
         const now = this.svc.now();
         const out: RuleDecision[] = [];
-        for (const r of rows) {
+        for (const r of facts) {
           this.watch(r.deviceId, now);
+          const occurredAt = r.ts.getTime();
+          const receivedAt = (r.receivedAt ?? r.ts).getTime();
+          const flag = (r.timeFlag ?? null) as RuleEvent['timeFlag'];
           const e: RuleEvent = {
             deviceId: r.deviceId,
             deviceKind: r.deviceKind,
             type: r.type,
             ...(r.severity ? { severity: r.severity as RuleEvent['severity'] } : {}),
-            ts: r.ts.getTime(),
+            // Windows (fusion, storm) rest on the device's time only when it is plausible.
+            ts: ruleTime(occurredAt, receivedAt, flag ?? null),
+            occurredAt,
+            receivedAt,
+            timeFlag: flag ?? null,
             loc: r.lng === null || r.lat === null ? null : [r.lng, r.lat],
             grid: gridRefOf(r.grid),
             attrs: r.attrs ?? {},
+            ...(r.externalId ? { factId: `${r.deviceId}/${r.externalId}` } : {}),
+            ...(typeof r.eventId === 'number' ? { eventId: r.eventId } : {}),
           };
+          if (typeof r.eventId === 'number') {
+            if (this.judged.size > 10_000) this.judged.clear();
+            this.judged.set(r.eventId, r);
+          }
           out.push(...this.engine.onEvent(e, now));
         }
         return out;
@@ -318,7 +377,8 @@ export class RulesRunner {
           const reading: Reading = {
             deviceId: r.deviceId,
             deviceKind: r.deviceKind,
-            ts: r.ts.getTime(),
+            // Held-for-30-s thresholds count on receipt time when the device's clock runs ahead.
+            ts: ruleTime(r.ts.getTime(), (r.receivedAt ?? r.ts).getTime(), (r.timeFlag ?? null) as 'late' | null),
             metrics: r.metrics,
             loc: r.lng === null || r.lat === null ? null : [r.lng, r.lat],
             grid: gridRefOf(r.grid),
@@ -503,17 +563,40 @@ export class RulesRunner {
     );
   }
 
+  /** Link the decision's stored events to their case, and hand them to onCaseEvents (evidence). */
+  private async linked(caseId: string, eventIds: number[] | undefined): Promise<void> {
+    if (!eventIds?.length) return;
+    await linkEventsToCase(this.svc.db, eventIds, caseId);
+    const evs: CommittedEvent[] = [];
+    for (const id of eventIds) {
+      const e = this.judged.get(id);
+      if (e) evs.push(e);
+      this.judged.delete(id);
+    }
+    if (evs.length && this.opts.onCaseEvents) {
+      try {
+        this.opts.onCaseEvents(caseId, evs);
+      } catch (e) {
+        this.log?.warn({ err: (e as Error).message }, 'onCaseEvents failed');
+      }
+    }
+  }
+
   private async add(d: AddToCaseDecision): Promise<void> {
     const tpl = this.templates.get(d.key);
     const ok = await this.onCase(d.key, async (tx, s) => {
       await this.addEvents(tx, s, d.count, d.deviceId, d.reason);
     });
+    const caseId = this.keyToCase.get(d.key);
+    if (ok && caseId) await this.linked(caseId, d.eventIds);
     // The case ended under the engine's feet: these events open a new one, as the engine would have.
-    if (!ok && tpl) await this.open({ ...tpl, eventCount: d.count, ts: d.ts, deviceId: tpl.deviceId });
+    if (!ok && tpl)
+      await this.open({ ...tpl, eventCount: d.count, ts: d.ts, deviceId: tpl.deviceId, eventIds: d.eventIds });
   }
 
   private async open(d: OpenCaseDecision, retry = true): Promise<void> {
-    const ruleKey = `${d.rule}:${d.deviceId}`;
+    // A late report never folds into (or takes in) the case of what is happening now.
+    const ruleKey = d.late ? `${d.rule}:late:${d.deviceId}` : `${d.rule}:${d.deviceId}`;
     try {
       const caseId = await this.svc.transact(async (tx) => {
         const existing = await tx.lockOpenByRuleKey(ruleKey);
@@ -525,13 +608,14 @@ export class RulesRunner {
         const near = this.svc.cameras.near(d.location, d.linkCamerasRadiusM);
         const linked = isCamera && !near.includes(d.deviceId) ? [d.deviceId, ...near] : near;
         const then: { action: CaseAction; actor: typeof SYSTEM_ACTOR }[] = [];
-        if (d.autoRegister || d.autoDispatch) {
+        // A late report (迟报) is left `reported` for a person to confirm: not registered, not dispatched.
+        if (!d.late && (d.autoRegister || d.autoDispatch)) {
           then.push({
             action: { action: 'register', category: d.category, priority: d.priority, note: `rule ${d.rule}` },
             actor: SYSTEM_ACTOR,
           });
         }
-        if (d.autoDispatch) {
+        if (!d.late && d.autoDispatch) {
           const department = this.svc.departments.resolve(d.autoDispatch, d.category);
           then.push({
             action: { action: 'dispatch', to: { kind: 'department', id: department }, note: `rule ${d.rule}` },
@@ -548,7 +632,19 @@ export class RulesRunner {
             source: d.source,
             linkedCameras: linked,
             eventCount: d.eventCount,
-            attributes: { rule: d.rule, deviceId: d.deviceId },
+            attributes: {
+              rule: d.rule,
+              deviceId: d.deviceId,
+              // When the event happened (device time) and when it arrived; the clock's flag.
+              ...(d.time
+                ? {
+                    occurredAt: new Date(d.time.occurredAt).toISOString(),
+                    receivedAt: new Date(d.time.receivedAt).toISOString(),
+                    ...(d.time.flag ? { timeFlag: d.time.flag } : {}),
+                  }
+                : {}),
+              ...(d.late ? { late: true } : {}),
+            },
           },
           SYSTEM_ACTOR,
           { ruleKey, then },
@@ -556,6 +652,7 @@ export class RulesRunner {
         return s.case.id;
       });
       this.remember(d.key, caseId, d);
+      await this.linked(caseId, d.eventIds);
     } catch (e) {
       // Another process opened the case for this key between our check and insert: add to it.
       if (retry && isUniqueViolation(e)) return this.open(d, false);

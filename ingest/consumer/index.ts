@@ -21,20 +21,31 @@
 import type { AedesOptions, Aedes, Client, PublishPacket } from 'aedes';
 import type { Registry } from 'prom-client';
 import {
+  DEFAULT_TIME_WINDOW,
   MAX_PAYLOAD_BYTES,
   decodeEvent,
   decodeFrigate,
+  decodeFrigateReview,
+  decodeFrigateStats,
   decodeStatus,
   decodeTelemetry,
+  frigateTopic,
+  judgeDeviceTime,
   parseTopic,
+  type DetectionEvent,
   type RejectReason,
+  type TimeFlag,
+  type TimeWindow,
 } from '../../core/schemas/index.ts';
+import { mapVendorType, DEFAULT_VENDOR_TYPES, type VendorTypeTable } from '../../core/rules/vendor-types.ts';
 import type { Db } from '../store/db.ts';
 import type { GridService } from '../grids/service.ts';
 import type { Logger } from '../log.ts';
-import { insertEvents, insertReadings, type ReadingRow, type EventRow } from './writer.ts';
+import { eventKey, insertEvents, insertReadings, type ReadingRow, type EventRow } from './writer.ts';
 import {
+  foldReview,
   insertRejects,
+  mergeHealth,
   pruneRejects,
   setOnlineMany,
   touchLastSeen,
@@ -72,6 +83,14 @@ export interface IngestOptions {
   rejectsMaxAgeMs: number;
   /** Re-read cached registry entries this often (changes made by other processes), ms. */
   registryRefreshMs: number;
+  /** At most this many reject-log rows per client (device) are kept: one noisy client cannot flush the rest. */
+  rejectsPerClient: number;
+  /** Plausibility window of device times against receipt (clock_skew ahead, late behind), s. */
+  timeWindow: TimeWindow;
+  /** IANA zone for device times without a UTC offset when the device has no `tz` of its own (config TZ). */
+  timeZone: string;
+  /** Vendor event names → OneGrid types (admin-extensible; ingest/intake/event-types.ts). */
+  eventTypes: () => VendorTypeTable;
   /** Wall clock, epoch ms (tests pass their own). */
   now: () => number;
 }
@@ -88,7 +107,25 @@ export const INGEST_DEFAULTS: IngestOptions = {
   rejectsKeep: 10_000, // rows
   rejectsMaxAgeMs: 7 * 24 * 3600_000, // 7 days
   registryRefreshMs: 60_000, // ms
+  rejectsPerClient: 50, // rows per client
+  timeWindow: DEFAULT_TIME_WINDOW, // { futureS: 300, lateS: 600 }
+  timeZone: 'Asia/Shanghai',
+  eventTypes: () => DEFAULT_VENDOR_TYPES,
   now: () => Date.now(),
+};
+
+/** What rules are handed after a commit: the row, and whether it is a new stored fact. */
+export type CommittedEventRow = EventRow & {
+  deviceKind: string;
+  /** The stored event's id (null when it was not stored: a redelivery). */
+  eventId: number | null;
+  /**
+   * True when this message stored a new event. False for a Frigate object's later phase (update/end) folded
+   * into its stored event: the rules must not count it again.
+   */
+  fresh: boolean;
+  /** The case the stored event already belongs to (possibly rejected), when known. */
+  caseId: string | null;
 };
 
 export interface IngestDeps {
@@ -96,8 +133,11 @@ export interface IngestDeps {
   grids: Pick<GridService, 'join'>;
   log: Logger;
   registry: Registry;
-  /** Called after a batch of events committed (rules and cases listen here). */
-  onEvents?(events: (EventRow & { deviceKind: string })[]): void;
+  /**
+   * Called after a batch of events committed (rules and cases listen here) — only with stored facts: a
+   * redelivered (device, seq, ts) is not passed on; a Frigate object's later phases come with fresh false.
+   */
+  onEvents?(events: CommittedEventRow[]): void;
   /** Called after a batch of readings committed. */
   onReadings?(readings: (ReadingRow & { deviceKind: string })[]): void;
   /** Device online/offline changes (from dev/{id}/status). */
@@ -143,6 +183,7 @@ interface Item {
   event: (EventRow & { deviceKind: string }) | null;
   detection: (EventRow & { deviceKind: string }) | null;
   status: { id: string; online: boolean; at: Date } | null;
+  review: { deviceId: string; reviewId: string; severity: string | null; detections: string[] } | null;
   rows: number;
 }
 
@@ -156,7 +197,7 @@ interface Msg {
 }
 
 type Outcome =
-  | { k: 'item'; item: Item; deviceId: string }
+  | { k: 'item'; item: Item; deviceId: string; skew?: number | null; skipped?: string[] }
   | { k: 'reject'; reason: RejectReason; detail: string }
   | { k: 'load'; id: string };
 
@@ -195,8 +236,15 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
   const waiting: Msg[] = [];
   let draining = false;
   let lastSeen = new Map<string, number>();
+  /** Latest clock skew per device (device time − receipt, ms), flushed with last-seen. */
+  let skews = new Map<string, number>();
+  /** Recent QoS 1 packet ids per client: a DUP resend of one already taken is acknowledged, not stored again. */
+  const recentIds = new Map<string, Set<number>>();
   let lastTouch = 0;
   let rejectBuf: RejectInsert[] = [];
+  /** Rows buffered per client since the last flush (bounded by rejectsPerClient). */
+  let rejectPerClient = new Map<string, number>();
+  let rejectCapped = false;
   let rejectsSincePrune = 0;
   let lastFailLog = 0;
   const timers: NodeJS.Timeout[] = [];
@@ -231,52 +279,157 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
     }
   }
 
+  /** Device time judged against receipt: the flag, and the skew to record (not for late: a queue, not a clock). */
+  function judge(occurredMs: number, receivedMs: number): { flag: TimeFlag | null; skew: number | null } {
+    const flag = judgeDeviceTime(occurredMs, receivedMs, o.timeWindow);
+    if (flag) m.timeFlags.inc({ flag });
+    return { flag, skew: flag === 'late' ? null : occurredMs - receivedMs };
+  }
+
+  /** A Frigate event of camera `cam` (its NVR's `gateway`) → the stored detection row. */
+  function detectionItem(msg: Msg, cam: IngestDevice, v: DetectionEvent, gateway: string | null): Outcome {
+    const received = o.now();
+    const { flag, skew } = judge(v.ts, received);
+    const at = place(cam, null);
+    const attrs: Record<string, unknown> = {
+      label: v.label,
+      score: v.score,
+      camera: v.camera,
+      frigateId: v.frigateId,
+      phase: v.phase,
+      hasSnapshot: v.hasSnapshot,
+      hasClip: v.hasClip,
+    };
+    if (gateway) attrs.nvr = gateway;
+    if (v.endTs !== null) attrs.endTs = new Date(v.endTs).toISOString();
+    if (v.zones.length) attrs.zones = v.zones;
+    if (v.enteredZones.length) attrs.enteredZones = v.enteredZones;
+    if (v.subLabel !== null) attrs.subLabel = v.subLabel;
+    if (v.subLabelScore !== null) attrs.subLabelScore = v.subLabelScore;
+    if (v.plate !== null) attrs.plate = v.plate;
+    if (v.plateScore !== null) attrs.plateScore = v.plateScore;
+    if (Object.keys(v.attributes).length) attrs.attributes = v.attributes;
+    const row = {
+      deviceId: cam.id,
+      seq: null,
+      externalId: v.frigateId,
+      ts: new Date(v.ts),
+      receivedAt: new Date(received),
+      timeFlag: flag,
+      type: 'ai_detection',
+      severity: null,
+      ...at,
+      attrs,
+      deviceKind: cam.kind,
+    };
+    return { k: 'item', deviceId: cam.id, skew, item: { ...emptyItem(msg), detection: row, rows: 1 } };
+  }
+
+  function emptyItem(msg: Msg): Item {
+    return {
+      t0: msg.t0,
+      ack: msg.ack,
+      readings: null,
+      event: null,
+      detection: null,
+      status: null,
+      review: null,
+      rows: 0,
+    };
+  }
+
+  /**
+   * A topic under a gateway's Frigate topic_prefix: events and reviews are stored facts; available and stats
+   * are the NVR's health; everything else (retained switches, motion, object counts) is handled quietly.
+   * null: not a Frigate topic of this gateway.
+   */
+  function classifyNvr(msg: Msg, gw: IngestDevice): Outcome | null {
+    const kind = frigateTopic(msg.topic, gw.topicPrefix ?? 'frigate');
+    if (kind === null) return null;
+    if (kind === 'other') {
+      m.handled.inc({ kind: 'nvr_chatter' });
+      return { k: 'item', deviceId: gw.id, item: emptyItem(msg) };
+    }
+    const text = msg.payload.toString('utf8');
+    if (kind === 'available') {
+      m.handled.inc({ kind: 'nvr_health' });
+      const online = text.trim() === 'online';
+      const at = new Date(o.now());
+      void mergeHealth(db, gw.id, { online, availableAt: at.toISOString() }).catch((e) =>
+        logFailure(e, 'nvr health write failed'),
+      );
+      return { k: 'item', deviceId: gw.id, item: { ...emptyItem(msg), status: { id: gw.id, online, at } } };
+    }
+    const j = parseJson(msg.payload);
+    if (!j.ok) return { k: 'reject', reason: 'bad_json', detail: j.detail };
+    if (kind === 'stats') {
+      const r = decodeFrigateStats(j.v);
+      if (!r.ok) return { k: 'reject', reason: r.reason, detail: r.detail };
+      m.handled.inc({ kind: 'nvr_health' });
+      void mergeHealth(db, gw.id, { online: true, stats: r.value, statsAt: new Date(o.now()).toISOString() }).catch(
+        (e) => logFailure(e, 'nvr health write failed'),
+      );
+      return { k: 'item', deviceId: gw.id, item: emptyItem(msg) };
+    }
+    if (kind === 'reviews') {
+      const r = decodeFrigateReview(j.v);
+      if (!r.ok) return { k: 'reject', reason: r.reason, detail: r.detail };
+      const cam = devices.frigateCamera(gw.id, r.value.camera);
+      if (cam === undefined) return { k: 'load', id: gw.id };
+      if (!cam) return { k: 'reject', reason: 'acl', detail: `camera ${r.value.camera} is not a camera of ${gw.id}` };
+      m.handled.inc({ kind: 'review' });
+      const v = r.value;
+      return {
+        k: 'item',
+        deviceId: gw.id,
+        item: {
+          ...emptyItem(msg),
+          review: { deviceId: cam.id, reviewId: v.reviewId, severity: v.severity, detections: v.detections },
+        },
+      };
+    }
+    const r = decodeFrigate(j.v);
+    if (!r.ok) return { k: 'reject', reason: r.reason, detail: r.detail };
+    const cam = devices.frigateCamera(gw.id, r.value.camera);
+    if (cam === undefined) return { k: 'load', id: gw.id };
+    if (!cam)
+      return {
+        k: 'reject',
+        reason: 'acl',
+        detail: `camera ${r.value.camera} is not a registered camera of ${gw.id} (register it with gateway ${gw.id} and frigateName ${r.value.camera})`,
+      };
+    return detectionItem(msg, cam, r.value, gw.id);
+  }
+
   function classify(msg: Msg): Outcome {
     const { src, topic, payload } = msg;
     if (payload.length > MAX_PAYLOAD_BYTES)
       return { k: 'reject', reason: 'too_large', detail: `${payload.length} bytes > ${MAX_PAYLOAD_BYTES}` };
     const t = parseTopic(topic);
+    const p = src.principal;
+    if (p && p.kind === 'gateway' && (t === null || t.kind === 'frigate')) {
+      // A Frigate NVR under its own topic_prefix: its cameras are named per NVR.
+      const gw = devices.get(p.id);
+      if (gw === undefined) return { k: 'load', id: p.id };
+      const out = gw ? classifyNvr(msg, gw) : null;
+      if (out) return out;
+    }
     if (!t) return { k: 'reject', reason: 'unknown_topic', detail: 'not a v1 topic' };
-    const empty = { t0: msg.t0, ack: msg.ack, readings: null, event: null, detection: null, status: null, rows: 0 };
+    const empty = emptyItem(msg);
 
     if (t.kind === 'frigate') {
-      const p = src.principal;
       if (p && p.kind !== 'gateway') return { k: 'reject', reason: 'acl', detail: `${p.id} is not a gateway` };
+      if (p) return { k: 'reject', reason: 'unknown_topic', detail: `${p.id} publishes under another topic_prefix` };
+      // External broker: the publisher is not known; the camera is found by its id.
       const j = parseJson(payload);
       if (!j.ok) return { k: 'reject', reason: 'bad_json', detail: j.detail };
       const r = decodeFrigate(j.v);
       if (!r.ok) return { k: 'reject', reason: r.reason, detail: r.detail };
       const cam = devices.get(r.value.camera);
       if (cam === undefined) return { k: 'load', id: r.value.camera };
-      if (!cam || cam.gateway === null || (p && cam.gateway !== p.id))
-        return {
-          k: 'reject',
-          reason: 'acl',
-          detail: `camera ${r.value.camera} is not a child of ${p ? p.id : 'a gateway'}`,
-        };
-      const v = r.value;
-      const at = place(cam, null);
-      const attrs: Record<string, unknown> = {
-        label: v.label,
-        score: v.score,
-        camera: v.camera,
-        frigateId: v.frigateId,
-        phase: v.phase,
-      };
-      if (v.endTs !== null) attrs.endTs = new Date(v.endTs).toISOString();
-      if (v.zones.length) attrs.zones = v.zones;
-      const row = {
-        deviceId: cam.id,
-        seq: null,
-        externalId: v.frigateId,
-        ts: new Date(v.ts),
-        type: 'ai_detection',
-        severity: null,
-        ...at,
-        attrs,
-        deviceKind: cam.kind,
-      };
-      return { k: 'item', deviceId: cam.id, item: { ...empty, detection: row, rows: 1 } };
+      if (!cam || cam.gateway === null)
+        return { k: 'reject', reason: 'acl', detail: `camera ${r.value.camera} is not a child of a gateway` };
+      return detectionItem(msg, cam, r.value, cam.gateway);
     }
 
     const d = devices.get(t.deviceId);
@@ -299,34 +452,55 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
     }
     const j = parseJson(payload);
     if (!j.ok) return { k: 'reject', reason: 'bad_json', detail: j.detail };
+    const timeZone = d.tz ?? o.timeZone;
+    const received = o.now();
+    const receivedAt = new Date(received);
     if (t.kind === 'telemetry') {
-      const r = decodeTelemetry(j.v);
+      const r = decodeTelemetry(j.v, { timeZone });
       if (!r.ok) return { k: 'reject', reason: r.reason, detail: r.detail };
-      const readings = r.value.map((x) => ({
-        deviceId: d.id,
-        seq: x.seq,
-        ts: new Date(x.ts),
-        metrics: x.metrics,
-        ...place(d, x.loc),
-        deviceKind: d.kind,
-      }));
-      return { k: 'item', deviceId: d.id, item: { ...empty, readings, rows: readings.length } };
+      let skew: number | null = null;
+      let skipped: string[] | undefined;
+      const readings = r.value.map((x) => {
+        const jt = judge(x.ts, received);
+        if (jt.skew !== null) skew = jt.skew;
+        if (x.skipped.length) (skipped ??= []).push(...x.skipped);
+        return {
+          deviceId: d.id,
+          seq: x.seq,
+          ts: new Date(x.ts),
+          receivedAt,
+          timeFlag: jt.flag,
+          metrics: x.metrics,
+          ...place(d, x.loc),
+          deviceKind: d.kind,
+        };
+      });
+      return { k: 'item', deviceId: d.id, skew, skipped, item: { ...empty, readings, rows: readings.length } };
     }
-    const r = decodeEvent(j.v);
+    const r = decodeEvent(j.v, { timeZone });
     if (!r.ok) return { k: 'reject', reason: r.reason, detail: r.detail };
     const x = r.value;
+    // Vendor names (fireDetection) map to OneGrid's types through the admin-extensible table.
+    const mapped = mapVendorType(x.type, o.eventTypes());
+    if (mapped.type === null) return { k: 'item', deviceId: d.id, item: empty }; // a keep-alive, not an event
+    let attrs = x.attrs;
+    if (mapped.type !== x.type) attrs = { ...attrs, vendorType: x.type };
+    if (mapped.label && attrs.label === undefined) attrs = { ...attrs, label: mapped.label };
+    const jt = judge(x.ts, received);
     const event = {
       deviceId: d.id,
       seq: x.seq,
       externalId: null,
       ts: new Date(x.ts),
-      type: x.type,
+      receivedAt,
+      timeFlag: jt.flag,
+      type: mapped.type,
       severity: x.severity,
       ...place(d, x.loc),
-      attrs: x.attrs,
+      attrs,
       deviceKind: d.kind,
     };
-    return { k: 'item', deviceId: d.id, item: { ...empty, event, rows: 1 } };
+    return { k: 'item', deviceId: d.id, skew: jt.skew, item: { ...empty, event, rows: 1 } };
   }
 
   // ---- intake: in arrival order; a message that needs a registry load holds the ones behind it ----
@@ -381,15 +555,36 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
     }
   }
 
+  /** Remember a QoS 1 packet id of a client; true when this is a DUP resend of one already taken. */
+  function seenPacket(clientId: string, packet: PublishPacket): boolean {
+    const id = packet.messageId as number;
+    let set = recentIds.get(clientId);
+    if (set && packet.dup && set.has(id)) return true;
+    if (!set) {
+      if (recentIds.size >= 100_000) recentIds.clear();
+      set = new Set();
+      recentIds.set(clientId, set);
+    }
+    set.add(id);
+    if (set.size > 256) set.delete(set.values().next().value as number);
+    return false;
+  }
+
   function settle(msg: Msg, out: Exclude<Outcome, { k: 'load' }>): void {
     if (out.k === 'reject') {
       reject(msg, out.reason, out.detail);
-      enqueue({ t0: msg.t0, ack: msg.ack, readings: null, event: null, detection: null, status: null, rows: 0 });
+      enqueue(emptyItem(msg));
       return;
     }
     const prev = lastSeen.get(out.deviceId);
     const now = o.now();
     if (prev === undefined || prev < now) lastSeen.set(out.deviceId, now);
+    if (out.skew !== undefined && out.skew !== null) skews.set(out.deviceId, out.skew);
+    if (out.skipped) {
+      // Stored without these metrics: each named with its reason in the reject log.
+      m.metricsSkipped.inc(out.skipped.length);
+      logReject(msg, 'metric_skipped', out.skipped.join('; '));
+    }
     enqueue(out.item);
   }
 
@@ -401,10 +596,19 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
       msg.packet.retain = false;
     }
     log.debug({ client: msg.src.clientId, topic: msg.topic, reason, detail }, 'mqtt message rejected');
-    if (rejectBuf.length >= o.rejectBuffer) {
+    logReject(msg, reason, detail);
+  }
+
+  /** A reject-log row, bounded in all (rejectBuffer) and per client (rejectsPerClient). */
+  function logReject(msg: Msg, reason: string, detail: string): void {
+    const client = msg.src.clientId ?? msg.src.principal?.id ?? '';
+    const n = rejectPerClient.get(client) ?? 0;
+    if (rejectBuf.length >= o.rejectBuffer || n >= o.rejectsPerClient) {
+      if (n >= o.rejectsPerClient) rejectCapped = true;
       m.rejectLogDropped.inc();
       return;
     }
+    rejectPerClient.set(client, n + 1);
     const sample = reason === 'too_large' ? msg.payload.subarray(0, 128) : msg.payload.subarray(0, 512);
     rejectBuf.push({
       at: new Date(o.now()),
@@ -527,11 +731,18 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
     log.warn({ err: (e as Error)?.message ?? String(e) }, msg);
   }
 
+  /** What each committed batch stored (for afterCommit: rules act on stored facts only). */
+  const stored = new WeakMap<
+    Item[],
+    { events: Map<string, number> | null; detections: Awaited<ReturnType<typeof upsertDetections>> | null }
+  >();
+
   async function writeBatch(batch: Item[]): Promise<void> {
     const readings: ReadingRow[] = [];
     const events: EventRow[] = [];
     const detections = new Map<string, EventRow>();
     const statuses = new Map<string, { id: string; online: boolean; at: Date }>();
+    const reviews: NonNullable<Item['review']>[] = [];
     let messages = 0;
     for (const it of batch) {
       if (it.readings) for (const r of it.readings) readings.push(r);
@@ -543,6 +754,7 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
         const prev = detections.get(key);
         detections.set(key, prev ? { ...d, attrs: { ...prev.attrs, ...d.attrs } } : d);
       }
+      if (it.review) reviews.push(it.review);
       if (it.status) {
         statuses.delete(it.status.id);
         statuses.set(it.status.id, it.status);
@@ -550,17 +762,24 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
       if (it.rows || it.status) messages++;
     }
     let touch: Map<string, number> | null = null;
+    let touchSkew: Map<string, number> | null = null;
     const now = o.now();
     if (lastSeen.size && now - lastTouch >= o.lastSeenFlushMs) {
       touch = lastSeen;
       lastSeen = new Map();
+      touchSkew = skews;
+      skews = new Map();
     }
     const steps: ((q: Parameters<Parameters<Db['tx']>[0]>[0]) => Promise<unknown>)[] = [];
     if (readings.length) steps.push((q) => insertReadings(q, readings));
-    if (events.length) steps.push((q) => insertEvents(q, events));
-    if (detections.size) steps.push((q) => upsertDetections(q, [...detections.values()]));
+    let storedEvents: Map<string, number> | null = null;
+    let storedDetections: Awaited<ReturnType<typeof upsertDetections>> | null = null;
+    if (events.length) steps.push(async (q) => (storedEvents = await insertEvents(q, events)));
+    if (detections.size)
+      steps.push(async (q) => (storedDetections = await upsertDetections(q, [...detections.values()])));
+    for (const rv of reviews) steps.push((q) => foldReview(q, rv));
     if (statuses.size) steps.push((q) => setOnlineMany(q, [...statuses.values()]));
-    if (touch) steps.push((q) => touchLastSeen(q, touch));
+    if (touch) steps.push((q) => touchLastSeen(q, touch, touchSkew ?? undefined));
     try {
       if (steps.length === 1) await steps[0](db);
       else if (steps.length > 1)
@@ -569,9 +788,11 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
         });
     } catch (e) {
       if (touch) for (const [id, at] of touch) if ((lastSeen.get(id) ?? 0) < at) lastSeen.set(id, at);
+      if (touchSkew) for (const [id, sk] of touchSkew) if (!skews.has(id)) skews.set(id, sk);
       throw e;
     }
     if (touch) lastTouch = now;
+    stored.set(batch, { events: storedEvents, detections: storedDetections });
     if (messages) m.batchSize.observe(messages);
   }
 
@@ -582,10 +803,24 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
       if (rows.length) safe(() => deps.onReadings!(rows), 'onReadings');
     }
     if (deps.onEvents) {
-      const rows: (EventRow & { deviceKind: string })[] = [];
+      const st = stored.get(batch);
+      const rows: CommittedEventRow[] = [];
       for (const it of batch) {
-        if (it.event) rows.push(it.event);
-        if (it.detection) rows.push(it.detection);
+        if (it.event) {
+          const e = it.event;
+          const key = eventKey(e.deviceId, e.seq, e.ts.getTime(), e.type);
+          const id = st?.events?.get(key);
+          if (id === undefined) continue; // a redelivery of a stored fact
+          st!.events!.delete(key); // a second copy inside the same batch is a redelivery too
+          rows.push({ ...e, eventId: id, fresh: true, caseId: null });
+        }
+        if (it.detection) {
+          const d = it.detection;
+          const sd = st?.detections?.get(`${d.deviceId}\n${d.externalId}`);
+          const fresh = !!sd?.inserted && !sd.caseId;
+          if (sd && sd.inserted) sd.inserted = false; // later phases in this batch are not fresh
+          rows.push({ ...d, eventId: sd?.id ?? null, fresh, caseId: sd?.caseId ?? null });
+        }
       }
       if (rows.length) safe(() => deps.onEvents!(rows), 'onEvents');
     }
@@ -620,9 +855,11 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
         return;
       }
     }
-    if (rejectsSincePrune >= Math.max(100, o.rejectsKeep / 10)) {
+    rejectPerClient = new Map();
+    if (rejectCapped || rejectsSincePrune >= Math.max(100, o.rejectsKeep / 10)) {
       rejectsSincePrune = 0;
-      await pruneRejects(db, o.rejectsKeep, o.rejectsMaxAgeMs, new Date(o.now())).catch((e) =>
+      rejectCapped = false;
+      await pruneRejects(db, o.rejectsKeep, o.rejectsMaxAgeMs, new Date(o.now()), o.rejectsPerClient).catch((e) =>
         logFailure(e, 'reject log prune failed'),
       );
     }
@@ -635,10 +872,26 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
     }));
 
   timers.push(setInterval(() => void flushRejectsOnce(), o.rejectFlushMs));
+  // Last-seen and clock skew of a device that went quiet still reach the registry (not only with a next batch).
+  timers.push(
+    setInterval(() => {
+      if (!lastSeen.size || o.now() - lastTouch < o.lastSeenFlushMs || inflightCount > 0) return;
+      const touch = lastSeen;
+      const sk = skews;
+      lastSeen = new Map();
+      skews = new Map();
+      lastTouch = o.now();
+      touchLastSeen(db, touch, sk).catch((e) => {
+        for (const [id, at] of touch) if ((lastSeen.get(id) ?? 0) < at) lastSeen.set(id, at);
+        for (const [id, v] of sk) if (!skews.has(id)) skews.set(id, v);
+        logFailure(e, 'last-seen update failed');
+      });
+    }, o.lastSeenFlushMs),
+  );
   timers.push(
     setInterval(
       () =>
-        void pruneRejects(db, o.rejectsKeep, o.rejectsMaxAgeMs, new Date(o.now())).catch((e) =>
+        void pruneRejects(db, o.rejectsKeep, o.rejectsMaxAgeMs, new Date(o.now()), o.rejectsPerClient).catch((e) =>
           logFailure(e, 'reject log prune failed'),
         ),
       10 * 60_000,
@@ -669,6 +922,16 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
           callback(new Error('not authenticated'));
           return;
         }
+        if (packet.qos > 0 && typeof packet.messageId === 'number' && seenPacket(client.id, packet)) {
+          // MQTT 3.1.1 §3.3.1.1: DUP = 1 is a re-delivery of a PUBLISH we already took (the same packet id
+          // since its last non-DUP use): acknowledge it, store nothing, forward nothing.
+          m.messagesIn.inc();
+          m.handled.inc({ kind: 'duplicate' });
+          refusedPayloads.add(packet.payload as Buffer);
+          packet.retain = false;
+          callback(null);
+          return;
+        }
         handle({ clientId: client.id, principal }, packet.topic, packet.payload as Buffer, callback, packet);
       },
       authorizeForward(_client, packet) {
@@ -695,7 +958,7 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
       if (depth > 0) await new Promise<void>((r) => idleWaiters.push(r));
       for (const t of timers) clearInterval(t);
       for (const e of externals.splice(0)) await e.end();
-      if (lastSeen.size) await touchLastSeen(db, lastSeen).catch(() => {});
+      if (lastSeen.size) await touchLastSeen(db, lastSeen, skews).catch(() => {});
       await flushRejectsOnce();
     },
     get queueDepth() {

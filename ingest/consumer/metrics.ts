@@ -10,6 +10,9 @@ export interface IngestMetrics {
   queueDepth: Gauge;
   ackLatency: Histogram;
   batchFailures: Counter;
+  handled: Counter<'kind'>;
+  metricsSkipped: Counter;
+  timeFlags: Counter<'flag'>;
 }
 
 function once<T>(registry: Registry, name: string, make: () => T): T {
@@ -95,6 +98,38 @@ export function ingestMetrics(registry: Registry): IngestMetrics {
         new Counter({
           name: 'onegrid_ingest_batch_failures_total',
           help: 'Batch commits that failed and were retried',
+          registers,
+        }),
+    ),
+    handled: once(
+      registry,
+      'onegrid_ingest_handled_total',
+      () =>
+        new Counter({
+          name: 'onegrid_ingest_handled_total',
+          help: 'Messages handled without a stored row: kind = nvr_health (frigate/available, /stats), nvr_chatter (retained switches, motion, counts), review (frigate/reviews), duplicate (QoS 1 DUP resend already taken)',
+          labelNames: ['kind'],
+          registers,
+        }),
+    ),
+    metricsSkipped: once(
+      registry,
+      'onegrid_ingest_metrics_skipped_total',
+      () =>
+        new Counter({
+          name: 'onegrid_ingest_metrics_skipped_total',
+          help: 'Telemetry metrics left out of a stored reading (not a number or boolean)',
+          registers,
+        }),
+    ),
+    timeFlags: once(
+      registry,
+      'onegrid_ingest_time_flags_total',
+      () =>
+        new Counter({
+          name: 'onegrid_ingest_time_flags_total',
+          help: 'Readings and events whose device time was implausible: flag = clock_skew (ahead of receipt) or late',
+          labelNames: ['flag'],
           registers,
         }),
     ),

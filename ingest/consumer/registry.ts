@@ -27,6 +27,42 @@ export class DeviceCache {
   ) {}
 
   private absentCount = 0;
+  /** `gateway \n Frigate camera name` → camera id (names belong to their NVR: two NVRs may both have front_door). */
+  private readonly byFrigate = new Map<string, string>();
+  /** Frigate names looked up and not found, until this time (ms). */
+  private readonly frigateAbsent = new Map<string, number>();
+
+  /**
+   * The camera a gateway (Frigate NVR) calls `name`: a child registered with that `frigateName`, or with
+   * that id and no frigateName. null when known to be absent, undefined when the gateway's children must
+   * be (re)loaded (call `load(gateway)`).
+   */
+  frigateCamera(gateway: string, name: string): IngestDevice | null | undefined {
+    const key = `${gateway}\n${name}`;
+    const id = this.byFrigate.get(key);
+    if (id !== undefined) {
+      const d = this.map.get(id);
+      if (d && !('absentUntil' in d) && d.gateway === gateway) return d;
+      this.byFrigate.delete(key);
+    }
+    const until = this.frigateAbsent.get(key);
+    if (until !== undefined && until > this.now()) return null;
+    if (until !== undefined) {
+      this.frigateAbsent.delete(key);
+      return undefined;
+    }
+    // Not indexed: a fresh load of the gateway's children answers; remember a miss after it.
+    if (this.loadedGateways.has(gateway)) {
+      this.loadedGateways.delete(gateway);
+      if (this.frigateAbsent.size > this.maxAbsent) this.frigateAbsent.clear();
+      this.frigateAbsent.set(key, this.now() + this.negativeTtlMs);
+      return null;
+    }
+    return undefined;
+  }
+
+  /** Gateways whose children were loaded since their last Frigate-name miss. */
+  private readonly loadedGateways = new Set<string>();
 
   /** The device, null when known to be absent, undefined when not loaded (call `load`). */
   get(id: string): IngestDevice | null | undefined {
@@ -52,6 +88,7 @@ export class DeviceCache {
             this.put(d);
             if (d.id === id) found = true;
           }
+          if (found && rows.some((d) => d.id === id && d.kind === 'gateway')) this.loadedGateways.add(id);
           if (!found) this.putAbsent(id);
         })
         .finally(() => this.loading.delete(id));
@@ -64,6 +101,11 @@ export class DeviceCache {
     const old = this.map.get(d.id);
     if (old && 'absentUntil' in old) this.absentCount--;
     this.map.set(d.id, d);
+    if (d.gateway !== null) {
+      const key = `${d.gateway}\n${d.frigateName ?? d.id}`;
+      this.byFrigate.set(key, d.id);
+      this.frigateAbsent.delete(key);
+    }
   }
 
   private putAbsent(id: string): void {

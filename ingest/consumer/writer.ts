@@ -7,7 +7,12 @@ import type { Queryable } from '../store/db.ts';
 export interface ReadingRow {
   deviceId: string;
   seq: number | null;
+  /** Device time (occurredAt), as the device claims it. */
   ts: Date;
+  /** Receipt time (receivedAt), the platform's clock. */
+  receivedAt: Date;
+  /** null, 'clock_skew' (ts ahead of receipt) or 'late' (ts far behind receipt). */
+  timeFlag: string | null;
   metrics: Record<string, number>;
   lng: number | null;
   lat: number | null;
@@ -18,7 +23,10 @@ export interface EventRow {
   deviceId: string;
   seq: number | null;
   externalId: string | null;
+  /** Device time (occurredAt). */
   ts: Date;
+  receivedAt: Date;
+  timeFlag: string | null;
   type: string;
   severity: string | null;
   lng: number | null;
@@ -30,8 +38,9 @@ export interface EventRow {
 export async function insertReadings(q: Queryable, rows: ReadingRow[]): Promise<number> {
   if (!rows.length) return 0;
   const r = await q.query(
-    `INSERT INTO readings (device_id, seq, ts, metrics, lng, lat, grid)
-     SELECT * FROM unnest($1::text[], $2::int8[], $3::timestamptz[], $4::jsonb[], $5::float8[], $6::float8[], $7::text[])
+    `INSERT INTO readings (device_id, seq, ts, metrics, lng, lat, grid, received_at, time_flag)
+     SELECT * FROM unnest($1::text[], $2::int8[], $3::timestamptz[], $4::jsonb[], $5::float8[], $6::float8[], $7::text[],
+                          $8::timestamptz[], $9::text[])
      ON CONFLICT (device_id, seq, ts) DO NOTHING`,
     [
       rows.map((x) => x.deviceId),
@@ -41,18 +50,36 @@ export async function insertReadings(q: Queryable, rows: ReadingRow[]): Promise<
       rows.map((x) => x.lng),
       rows.map((x) => x.lat),
       rows.map((x) => x.grid),
+      rows.map((x) => x.receivedAt.toISOString()),
+      rows.map((x) => x.timeFlag),
     ],
   );
   return r.rowCount;
 }
 
-export async function insertEvents(q: Queryable, rows: EventRow[]): Promise<number> {
-  if (!rows.length) return 0;
-  const r = await q.query(
-    `INSERT INTO events (device_id, seq, external_id, ts, type, severity, lng, lat, grid, attrs)
+/** Identity of a stored event as the writer returns it: `device \n seq \n ts(ms) \n type`. */
+export const eventKey = (deviceId: string, seq: number | null, tsMs: number, type: string): string =>
+  `${deviceId}\n${seq ?? ''}\n${tsMs}\n${type}`;
+
+/**
+ * Insert events; a redelivered `(device, seq, ts)` — or, without seq, `(device, type, ts)` (migration 008) —
+ * is not stored again. Returns the ids of the rows actually stored, by eventKey: rules act only on these.
+ */
+export async function insertEvents(q: Queryable, rows: EventRow[]): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  if (!rows.length) return out;
+  const r = await q.query<{
+    id: string | number;
+    device_id: string;
+    seq: string | number | null;
+    ms: string | number;
+    type: string;
+  }>(
+    `INSERT INTO events (device_id, seq, external_id, ts, type, severity, lng, lat, grid, attrs, received_at, time_flag)
      SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::timestamptz[], $5::text[], $6::text[],
-                          $7::float8[], $8::float8[], $9::text[], $10::jsonb[])
-     ON CONFLICT DO NOTHING`,
+                          $7::float8[], $8::float8[], $9::text[], $10::jsonb[], $11::timestamptz[], $12::text[])
+     ON CONFLICT DO NOTHING
+     RETURNING id, device_id, seq, (extract(epoch FROM ts) * 1000)::int8 AS ms, type`,
     [
       rows.map((x) => x.deviceId),
       rows.map((x) => x.seq),
@@ -64,9 +91,13 @@ export async function insertEvents(q: Queryable, rows: EventRow[]): Promise<numb
       rows.map((x) => x.lat),
       rows.map((x) => x.grid),
       rows.map((x) => JSON.stringify(x.attrs)),
+      rows.map((x) => x.receivedAt.toISOString()),
+      rows.map((x) => x.timeFlag),
     ],
   );
-  return r.rowCount;
+  for (const x of r.rows)
+    out.set(eventKey(x.device_id, x.seq === null ? null : Number(x.seq), Number(x.ms), x.type), Number(x.id));
+  return out;
 }
 
 export async function insertReject(

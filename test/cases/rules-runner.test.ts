@@ -25,12 +25,12 @@ beforeAll(async () => {
   db = await pgliteDb();
   ({ svc, clock } = await caseService(db));
   await db.query(
-    `INSERT INTO devices (id, kind, lng, lat, grid, interval_s) VALUES
-       ('fa-1', 'smoke', 117.2001, 39.1, '120106001001001', 60),
-       ('sm-1', 'smoke', 117.206, 39.1, '120106001001001', 60),
-       ('cam-fire', 'camera', 117.2062, 39.1005, '120106001001001', 60),
-       ('hb-1', 'sensor', 117.2, 39.1, '120106001001001', 10),
-       ('th-1', 'sensor', 117.2, 39.1, '120106001001001', 60)`,
+    `INSERT INTO devices (id, kind, lng, lat, grid, interval_s, interval_set) VALUES
+       ('fa-1', 'smoke', 117.2001, 39.1, '120106001001001', 60, true),
+       ('sm-1', 'smoke', 117.206, 39.1, '120106001001001', 60, true),
+       ('cam-fire', 'camera', 117.2062, 39.1005, '120106001001001', 60, true),
+       ('hb-1', 'sensor', 117.2, 39.1, '120106001001001', 10, true),
+       ('th-1', 'sensor', 117.2, 39.1, '120106001001001', 60, true)`,
   );
   await svc.refreshCameras();
   dir = mkdtempSync(path.join(tmpdir(), 'onegrid-rules-'));

@@ -8,7 +8,8 @@
  */
 const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
 const UNSAFE = ['POST', 'PUT', 'PATCH', 'DELETE'];
-const EXEMPT = /^\/open311(\/|$)/;
+// Camera alarm pushes (/api/intake/…) come from cameras, authenticated by HTTP Basic, never by our cookie.
+const EXEMPT = /^\/(open311(\/|$)|api\/intake\/(isapi|dahua)\/)/;
 
 /** A 403 response when the request is a cross-site form submission we refuse, else null. */
 export function csrfRefusal(request: Request, url: URL): Response | null {

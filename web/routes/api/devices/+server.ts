@@ -1,6 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { api, readJson, requireRole, scopeFor, num } from '$lib/server/api.ts';
 import { getServices } from '$lib/server/platform.ts';
+import { livenessOf } from '../../../../core/rules/liveness.ts';
 import { deviceCondition, gridFilter, narrowGrid, queryFilter } from '../../../../ingest/auth/scope.ts';
 import { listDevices } from '../../../../ingest/store/devices.ts';
 import { registerDevice } from '../../../../ingest/registry.ts';
@@ -26,7 +27,7 @@ export const GET = api(async (event) => {
     scope: deviceCondition(scope, 6),
   });
   // RTSP URLs may carry credentials: never sent to browsers.
-  return json({ devices: devices.map(({ rtsp, ...d }) => ({ ...d, hasVideo: !!rtsp })) });
+  return json({ devices: devices.map(({ rtsp, ...d }) => ({ ...d, hasVideo: !!rtsp, liveness: livenessOf(d) })) });
 });
 
 /** Register a device; the response carries its MQTT secret, once. */
@@ -39,5 +40,5 @@ export const POST = api(async (event) => {
   if (device.kind === 'camera')
     await (s.ext.cases as { refreshCameras?: () => Promise<unknown> } | undefined)?.refreshCameras?.();
   const { rtsp, ...rest } = device;
-  return json({ ...rest, hasVideo: !!rtsp, secret }, { status: 201 });
+  return json({ ...rest, hasVideo: !!rtsp, liveness: livenessOf(device), secret }, { status: 201 });
 });
