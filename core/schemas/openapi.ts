@@ -105,6 +105,91 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
         Error: jsonSchema(ErrorEnvelope),
         LngLat: jsonSchema(LngLat),
         SessionBody: jsonSchema(SessionBody),
+        SessionUser: {
+          type: 'object',
+          properties: {
+            username: { type: 'string' },
+            name: { type: 'string' },
+            role: {
+              type: 'string',
+              enum: ['admin', 'analyst', 'commander', 'dispatcher', 'department', 'gridworker', 'viewer'],
+            },
+            scopeGrid: { type: ['string', 'null'] },
+            scopeDepartment: { type: ['string', 'null'] },
+            level: { type: ['string', 'null'], enum: ['district', 'street', 'community', null] },
+            disabled: { type: 'boolean' },
+            mustChangePassword: { type: 'boolean' },
+            totpEnabled: { type: 'boolean' },
+            totpEnrolmentRequired: { type: 'boolean' },
+          },
+        },
+        UserAdmin: {
+          allOf: [
+            { $ref: '#/components/schemas/SessionUser' },
+            {
+              type: 'object',
+              properties: {
+                lockedUntil: { type: ['string', 'null'], format: 'date-time' },
+                failedLogins: { type: 'integer' },
+                createdAt: { type: 'string', format: 'date-time' },
+                passwordChangedAt: { type: ['string', 'null'], format: 'date-time' },
+              },
+            },
+          ],
+        },
+        UserCreateBody: {
+          type: 'object',
+          required: ['username', 'role'],
+          properties: {
+            username: { type: 'string', pattern: '^[A-Za-z0-9._-]{2,64}$' },
+            name: { type: 'string', maxLength: 100 },
+            role: {
+              type: 'string',
+              enum: ['admin', 'analyst', 'commander', 'dispatcher', 'department', 'gridworker', 'viewer'],
+            },
+            scope: {
+              type: 'object',
+              properties: { grid: { type: ['string', 'null'] }, department: { type: ['string', 'null'] } },
+            },
+            level: { type: ['string', 'null'], enum: ['district', 'street', 'community', null] },
+            password: { type: 'string', minLength: 10, maxLength: 256 },
+          },
+        },
+        UserPatchBody: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            name: { type: 'string', maxLength: 100 },
+            role: {
+              type: 'string',
+              enum: ['admin', 'analyst', 'commander', 'dispatcher', 'department', 'gridworker', 'viewer'],
+            },
+            scope: {
+              type: 'object',
+              description: 'replaces the whole scope',
+              properties: { grid: { type: ['string', 'null'] }, department: { type: ['string', 'null'] } },
+            },
+            level: { type: ['string', 'null'], enum: ['district', 'street', 'community', null] },
+            disabled: { type: 'boolean' },
+            unlock: { type: 'boolean' },
+            resetPassword: { type: 'boolean' },
+            disableTotp: { type: 'boolean' },
+          },
+        },
+        AuditEntry: {
+          type: 'object',
+          properties: {
+            seq: { type: 'integer' },
+            at: { type: 'string', format: 'date-time' },
+            kind: { type: 'string' },
+            actor: { type: ['string', 'null'] },
+            target: { type: ['string', 'null'] },
+            ip: { type: ['string', 'null'] },
+            detail: { type: 'object', additionalProperties: true },
+            prevHash: { type: 'string' },
+            hash: { type: 'string', description: 'SHA-256 hex over prevHash and the canonical JSON of the entry' },
+          },
+        },
         DeviceBody: jsonSchema(DeviceBody),
         CaseIntakeBody: jsonSchema(CaseIntakeBody),
         Case: jsonSchema(CaseSchema),
@@ -145,15 +230,185 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
       '/api/openapi.json': { get: { summary: 'This document', security: [], responses: ok(anyJson) } },
       '/api/session': {
         post: {
-          summary: 'Sign in: sets an HttpOnly SameSite cookie and returns a bearer token',
+          summary:
+            'Sign in: sets an HttpOnly SameSite cookie and returns a bearer token. 5 failures in 15 min lock the account for 15 min; too many attempts from one address answer 429. With TOTP enrolled the 6-digit code is part of the body (401 totp_required without it). user.mustChangePassword: every other API call answers 403 password_change_required until POST /api/session/password',
           security: [],
-          requestBody: jsonBody(ref('SessionBody')),
+          requestBody: jsonBody({
+            type: 'object',
+            required: ['username', 'password'],
+            properties: {
+              username: { type: 'string', maxLength: 64 },
+              password: { type: 'string', maxLength: 256 },
+              totp: { type: 'string', pattern: '^[0-9 ]{6,7}$', description: 'TOTP code (RFC 6238), when enrolled' },
+            },
+          }),
           responses: {
-            ...ok({ type: 'object', properties: { token: { type: 'string' }, user: anyJson } }),
-            ...errors('400', '401'),
+            ...ok({ type: 'object', properties: { token: { type: 'string' }, user: ref('SessionUser') } }),
+            ...errors('400'),
+            '401': {
+              description: 'unauthorized (wrong username, password or code; not told apart) or totp_required',
+              content: { 'application/json': { schema: ref('Error') } },
+            },
+            '423': {
+              description: 'account_locked: details.until; Retry-After header (seconds)',
+              content: { 'application/json': { schema: ref('Error') } },
+            },
+            '429': {
+              description: 'rate_limited: too many attempts from this address; Retry-After header (seconds)',
+              content: { 'application/json': { schema: ref('Error') } },
+            },
           },
         },
-        delete: { summary: 'Sign out', responses: { '204': { description: 'signed out' } } },
+        get: {
+          summary: 'The signed-in session: user (mustChangePassword, totpEnabled, totpEnrolmentRequired) and timeouts',
+          responses: {
+            ...ok({
+              type: 'object',
+              properties: {
+                user: ref('SessionUser'),
+                idleTimeoutMin: { type: 'integer', description: 'SESSION_IDLE_MIN' },
+                maxHours: { type: 'integer', description: 'SESSION_MAX_HOURS' },
+              },
+            }),
+            ...errors('401'),
+          },
+        },
+        delete: {
+          summary: 'Sign out: the session ends everywhere (its /live and /video sockets close); audited',
+          responses: { '204': { description: 'signed out' } },
+        },
+      },
+      '/api/session/password': {
+        post: {
+          summary:
+            "Change one's own password (needs the current one). Policy: 10+ characters, not containing the username, not a common or easily guessed password (zxcvbn-ts). Other sessions of the user end",
+          requestBody: jsonBody({
+            type: 'object',
+            required: ['currentPassword', 'newPassword'],
+            properties: { currentPassword: { type: 'string' }, newPassword: { type: 'string', minLength: 10 } },
+          }),
+          responses: {
+            ...ok({ type: 'object', properties: { user: ref('SessionUser') } }),
+            '400': {
+              description:
+                'weak_password: details.reason too_short | too_long | blank | contains_username | common | guessable | unchanged',
+              content: { 'application/json': { schema: ref('Error') } },
+            },
+            ...errors('401'),
+          },
+        },
+      },
+      '/api/session/totp': {
+        post: {
+          summary:
+            'Start two-factor enrolment (TOTP, RFC 6238): a new secret kept server-side, its otpauth:// URI and that URI as a QR code (data: URL, PNG); active after /api/session/totp/confirm',
+          responses: {
+            ...ok({
+              type: 'object',
+              properties: { secret: { type: 'string' }, uri: { type: 'string' }, qr: { type: 'string' } },
+            }),
+            ...errors('401', '409'),
+          },
+        },
+        delete: {
+          summary:
+            'Turn two-factor sign-in off for oneself ({"password", "code"}); 403 for an admin under REQUIRE_2FA=admin',
+          requestBody: jsonBody({
+            type: 'object',
+            properties: { password: { type: 'string' }, code: { type: 'string' } },
+          }),
+          responses: { '204': { description: 'off' }, ...errors('401', '403') },
+        },
+      },
+      '/api/session/totp/confirm': {
+        post: {
+          summary: 'Confirm enrolment with a current code; from then on sign-in asks for a code',
+          requestBody: jsonBody({ type: 'object', required: ['code'], properties: { code: { type: 'string' } } }),
+          responses: {
+            ...ok({ type: 'object', properties: { user: ref('SessionUser') } }),
+            ...errors('400', '401', '409'),
+          },
+        },
+      },
+      '/api/users': {
+        get: {
+          summary: 'Accounts (admin only); never a password hash or TOTP secret',
+          responses: {
+            ...ok({ type: 'object', properties: { items: { type: 'array', items: ref('UserAdmin') } } }),
+            ...errors('401', '403'),
+          },
+        },
+        post: {
+          summary:
+            "Create an account (admin only). scope.grid must be a grid code of the published version, scope.department an existing department; level must be the grid's level (taken from it when omitted). Without password one is generated and returned once; either way it must be changed at first sign-in. Audited",
+          requestBody: jsonBody(ref('UserCreateBody')),
+          responses: {
+            '201': jsonBody(
+              { type: 'object', properties: { user: ref('UserAdmin'), password: { type: 'string' } } },
+              'created; password only when generated',
+            ),
+            '400': {
+              description:
+                'validation_failed (details.field: username, role, scope, scope.grid, scope.department, level) or weak_password',
+              content: { 'application/json': { schema: ref('Error') } },
+            },
+            ...errors('401', '403'),
+            '409': {
+              description: 'conflict: the username exists',
+              content: { 'application/json': { schema: ref('Error') } },
+            },
+          },
+        },
+      },
+      '/api/users/{username}': {
+        get: {
+          summary: 'One account (admin only)',
+          parameters: [{ name: 'username', in: 'path', required: true, schema: { type: 'string' } }],
+          responses: {
+            ...ok({ type: 'object', properties: { user: ref('UserAdmin') } }),
+            ...errors('401', '403', '404'),
+          },
+        },
+        patch: {
+          summary:
+            "Change an account (admin only): name, role, scope, level, disabled, unlock, resetPassword (new password returned once, to be changed at next sign-in), disableTotp. Role/scope changes, disable and reset end the user's sessions and close its sockets. Audited",
+          parameters: [{ name: 'username', in: 'path', required: true, schema: { type: 'string' } }],
+          requestBody: jsonBody(ref('UserPatchBody')),
+          responses: {
+            ...ok({ type: 'object', properties: { user: ref('UserAdmin'), password: { type: 'string' } } }),
+            ...errors('400', '401', '403', '404'),
+            '409': {
+              description: 'conflict: an admin may not disable or demote itself',
+              content: { 'application/json': { schema: ref('Error') } },
+            },
+          },
+        },
+      },
+      '/api/audit': {
+        get: {
+          summary:
+            'Security audit log (安全审计, admin only), newest first: sign-ins, failures, lockouts, sign-outs, password and account changes, 2FA, Open311 keys, exports, grid publishes, rule changes, contact reveals. Append-only and hash-chained; verified reports the whole chain. Kept AUDIT_RETENTION_DAYS (>= 180)',
+          parameters: [
+            q('from', 'ISO 8601; entries at or after', { type: 'string', format: 'date-time' }),
+            q('to', 'ISO 8601; entries before', { type: 'string', format: 'date-time' }),
+            q('actor', 'username of who acted'),
+            q('kind', 'e.g. login_failed, user_created, grid_published'),
+            q('limit', 'page size', { type: 'integer', minimum: 1, maximum: 500, default: 100 }),
+            q('before', 'keyset: the next of the previous page', { type: 'integer', minimum: 0 }),
+          ],
+          responses: {
+            ...ok({
+              type: 'object',
+              properties: {
+                items: { type: 'array', items: ref('AuditEntry') },
+                next: { type: ['integer', 'null'] },
+                verified: { type: 'boolean' },
+                brokenAt: { type: ['integer', 'null'], description: 'seq of the first entry that does not check out' },
+              },
+            }),
+            ...errors('400', '401', '403'),
+          },
+        },
       },
       '/api/me': { get: { summary: 'The signed-in user', responses: { ...ok(anyJson), ...errors('401') } } },
       '/api/grids': {
