@@ -30,7 +30,11 @@ export const POST = api(async (event) => {
   const p = event.url.searchParams;
   const maxBytes = s.config.gridImportMaxMb * 1024 * 1024;
   const buf = new Uint8Array(await event.request.arrayBuffer());
-  if (buf.length === 0) fail('bad_request', 'the body is empty: upload a grid file');
+  if (buf.length === 0)
+    fail(
+      'bad_request',
+      'the body is empty: upload a grid file with a Content-Type (application/octet-stream, application/zip, application/geo+json …)',
+    );
   if (buf.length > maxBytes) fail('payload_too_large', `the file is larger than ${s.config.gridImportMaxMb} MiB`);
   const profile = codeProfile(p.get('profile') ?? s.config.gridCodeProfile);
   const fc = await importGrids(buf, {
