@@ -9,6 +9,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import mqtt from 'mqtt';
 import AxeBuilder from '@axe-core/playwright';
 import { startPlatformProcess, ADMIN_PASSWORD, type PlatformHandle } from '../harness/platform.ts';
+import { samplePassword } from '../harness/accounts.ts';
 import { launchChromium, artifactPath } from '../harness/browser.ts';
 
 let platform: PlatformHandle;
@@ -46,7 +47,8 @@ async function signIn(ctx: BrowserContext, username = 'admin'): Promise<Page> {
   await page.goto(platform.url + '/');
   await page.waitForURL(/\/login$/);
   await page.fill('input[name=username]', username);
-  await page.fill('input[name=password]', ADMIN_PASSWORD);
+  // Sample users have their own passwords, printed once at the demo platform's first start.
+  await page.fill('input[name=password]', username === 'admin' ? ADMIN_PASSWORD : samplePassword(platform, username));
   await page.click('button[type=submit]');
   await page.waitForURL(platform.url + '/');
   await page.waitForSelector('.map[data-status=ready]', { timeout: 60_000 });

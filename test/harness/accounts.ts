@@ -57,3 +57,15 @@ export async function userToken(p: PlatformHandle, adminToken: string, username:
   if (!changed.ok) throw new Error(`password change ${username}: ${changed.status} ${await changed.text()}`);
   return token;
 }
+
+/**
+ * The password a demo-mode platform printed once for a sample user (`sample user NAME password: PW` on its
+ * start-up output); each sample user has its own.
+ */
+export function samplePassword(p: PlatformHandle, username: string): string {
+  const m = p
+    .output()
+    .match(new RegExp(`sample user ${username.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} password: (\\S+)`));
+  if (!m) throw new Error(`no printed password for sample user ${username} (demo mode, first start only)`);
+  return m[1];
+}
