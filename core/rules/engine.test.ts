@@ -374,3 +374,93 @@ describe('engine properties', () => {
     );
   });
 });
+
+describe('issue 12: stored facts, late reports, receipt time, liveness', () => {
+  const G = { district: '120106', street: '120106001', community: '120106001001', grid: '120106001001004' };
+  const P: [number, number] = [117.1245523, 39.182251];
+  const C: [number, number] = [117.1247838, 39.1822508];
+  const T0 = Date.UTC(2026, 10, 29, 12, 15);
+
+  it('a fire detector 8 h fast and a camera detection 20 m away fuse (rules use receipt time)', () => {
+    const e = new RuleEngine();
+    const a = e.onEvent(
+      {
+        deviceId: 'smk',
+        deviceKind: 'smoke',
+        type: 'smoke_alarm',
+        ts: T0, // the runner passes receipt time for clock_skew
+        occurredAt: T0 + 8 * 3600_000,
+        receivedAt: T0,
+        timeFlag: 'clock_skew',
+        loc: P,
+        grid: G,
+        attrs: {},
+      },
+      T0,
+    );
+    expect(a.map((d) => d.kind)).toEqual(['open_case']);
+    const b = e.onEvent(
+      {
+        deviceId: 'cam',
+        deviceKind: 'camera',
+        type: 'ai_detection',
+        ts: T0 + 25_000,
+        loc: C,
+        grid: G,
+        attrs: { label: 'smoke', score: 0.79 },
+      },
+      T0 + 26_000,
+    );
+    expect(b.map((d) => d.kind)).toEqual(['add_to_case', 'raise_priority']);
+  });
+
+  it('a late alarm opens its own late case, never registered or dispatched, never fused', () => {
+    const e = new RuleEngine();
+    const [d] = e.onEvent(
+      {
+        deviceId: 'gas',
+        deviceKind: 'gas',
+        type: 'gas_alarm',
+        ts: T0 - 72 * 3600_000,
+        occurredAt: T0 - 72 * 3600_000,
+        receivedAt: T0,
+        timeFlag: 'late',
+        loc: P,
+        grid: G,
+        attrs: {},
+      },
+      T0,
+    );
+    expect(d).toMatchObject({ kind: 'open_case', late: true, autoRegister: false });
+    expect((d as { autoDispatch?: string }).autoDispatch).toBeUndefined();
+    expect((d as { title: string }).title).toContain('迟报');
+  });
+
+  it('later phases of one fact count nothing, even after its case was closed; a detection without score counts', () => {
+    const e = new RuleEngine();
+    const ev = (score: number | undefined) => ({
+      deviceId: 'cam',
+      deviceKind: 'camera',
+      type: 'ai_detection',
+      ts: T0,
+      loc: C,
+      grid: G,
+      attrs: score === undefined ? { label: 'fire' } : { label: 'fire', score },
+      factId: 'cam/obj-1',
+    });
+    const first = e.onEvent(ev(undefined), T0);
+    expect(first.map((d) => d.kind)).toEqual(['open_case']);
+    expect(e.onEvent(ev(0.9), T0 + 1000)).toEqual([]);
+    e.onCaseClosed((first[0] as { key: string }).key);
+    expect(e.onEvent(ev(0.95), T0 + 2000)).toEqual([]);
+  });
+
+  it('a gateway going silent raises one case, not one per child', () => {
+    const e = new RuleEngine();
+    e.watchDevice({ deviceId: 'gw', deviceKind: 'gateway', intervalS: 60, loc: P, grid: G }, T0);
+    for (const id of ['c1', 'c2', 'c3'])
+      e.watchDevice({ deviceId: id, deviceKind: 'sensor', intervalS: 60, gateway: 'gw', loc: P, grid: G }, T0);
+    const ds = e.onTick(T0 + 181_000);
+    expect(ds.filter((d) => d.kind === 'open_case').map((d) => (d as { deviceId: string }).deviceId)).toEqual(['gw']);
+  });
+});

@@ -385,6 +385,7 @@ export function createIngest(deps: IngestDeps): IngestPipeline {
         item: {
           ...emptyItem(msg),
           review: { deviceId: cam.id, reviewId: v.reviewId, severity: v.severity, detections: v.detections },
+          rows: 1, // a write (folded into stored events), in order behind them
         },
       };
     }

@@ -221,7 +221,7 @@ function generate(): Msg[] {
     if (r < 0.88) {
       return {
         client: c,
-        topic: pick([`dev/${own}/cmd`, 'foo/bar', `dev/${own}`, 'frigate/reviews', `dev/${own}/telemetry/x`]),
+        topic: pick([`dev/${own}/cmd`, 'foo/bar', `dev/${own}`, 'frigate', `dev/${own}/telemetry/x`]),
         payload: validText(),
         expect: 'unknown_topic',
       };
