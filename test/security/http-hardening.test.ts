@@ -79,6 +79,11 @@ describe('bad requests', () => {
       body: 'username=ad%00min&password=x',
     });
     expect(form.status).toBe(400);
+    const fd = new FormData();
+    fd.set('service_code', 'x');
+    fd.set('description', 'a\u0000b');
+    const multi = await fetch(`${f.p.url}/open311/v2/requests.json`, { method: 'POST', body: fd });
+    expect(multi.status).toBe(400);
   });
 
   it('a body over the limit is 413 payload_too_large in the JSON error format', async () => {

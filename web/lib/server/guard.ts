@@ -58,7 +58,8 @@ export async function requestRefusal(request: Request, url: URL): Promise<Respon
   const type = (request.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
   const json = type === 'application/json' || type.endsWith('+json');
   const form = type === 'application/x-www-form-urlencoded';
-  if (!json && !form && type !== 'text/plain') return null; // binary and multipart bodies: the route reads them
+  if (type === 'multipart/form-data') return multipartRefusal(request);
+  if (!json && !form && type !== 'text/plain') return null; // binary bodies: the route reads them
   let text: string;
   try {
     text = await request.clone().text();
@@ -78,6 +79,22 @@ export async function requestRefusal(request: Request, url: URL): Promise<Respon
   if (!nul && form)
     for (const [k, v] of new URLSearchParams(text)) if (k.includes('\u0000') || v.includes('\u0000')) nul = true;
   return nul ? jsonError(400, 'bad_request', 'the request body contains a U+0000 (NUL) character') : null;
+}
+
+/** Multipart bodies: the text fields must not hold U+0000 either (file parts are the route's to judge). */
+async function multipartRefusal(request: Request): Promise<Response | null> {
+  let data: FormData;
+  try {
+    data = await request.clone().formData();
+  } catch (e) {
+    if ((e as { status?: unknown })?.status === 413)
+      return jsonError(413, 'payload_too_large', (e as Error).message || 'request body too large');
+    return null; // malformed multipart: the route answers it
+  }
+  for (const [k, v] of data)
+    if (k.includes('\u0000') || (typeof v === 'string' && v.includes('\u0000')))
+      return jsonError(400, 'bad_request', 'the request body contains a U+0000 (NUL) character');
+  return null;
 }
 
 /** Security headers on every response (see the module comment). */
