@@ -13,6 +13,11 @@ import type { Db } from '../../ingest/store/db.ts';
 import { CONNECT_LIMITS } from '../../ingest/broker/auth.ts';
 import { MAX_KEEPALIVE_S, startEmbeddedBroker } from '../../ingest/broker/embedded.ts';
 import { SECRETS, seededPglite, silentLog, startRig, waitFor, type Rig } from '../ingest/helpers.ts';
+import { openPglite } from '../../ingest/store/db.ts';
+import { migrate } from '../../ingest/store/migrate.ts';
+import { seed } from '../../ingest/seed.ts';
+import { getKv } from '../../ingest/store/users.ts';
+import { startSimulator } from '../../ingest/demo/simulator.ts';
 
 // Count every scrypt verification (ingest/auth/secrets.ts verifySecret), the cost a flood must not buy.
 const scrypt = vi.hoisted(() => ({ calls: 0 }));
@@ -240,4 +245,29 @@ describe('protocol versions', () => {
     const r = await attempt(rig.url, { protocolVersion: 5, clientId: 'd2', username: 'd2', password: SECRETS.d2 });
     expect(r.result).not.toBe('connected');
   });
+});
+
+describe('the simulated fleet', () => {
+  it('connects every simulated gateway with its own id ({gateway}:sim), none refused', async () => {
+    const sdb = await openPglite(null);
+    await migrate(sdb);
+    await seed(sdb, { adminPassword: null, sample: true, demo: false });
+    const demoKey = (await getKv<string>(sdb, 'demo_key'))!;
+    expect(demoKey).toBeTruthy();
+    const srig = await startRig(sdb);
+    const sim = await startSimulator({ db: sdb, mqttUrl: srig.url, demoKey, log: silentLog, eventEveryS: 3600 });
+    try {
+      expect(sim.gatewayCount).toBeGreaterThan(0);
+      const table = () => (srig.broker.aedes as unknown as { clients: Record<string, unknown> }).clients;
+      // 50-odd scrypt checks at once on a busy machine may outlast a client's first connect timeout; it retries.
+      await waitFor(() => Object.keys(table()).length === sim.gatewayCount, 60_000, 200);
+      const ids = Object.keys(table());
+      expect(ids).toHaveLength(sim.gatewayCount);
+      for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9][A-Za-z0-9._-]*:sim$/);
+    } finally {
+      await sim.stop();
+      await srig.close();
+      await sdb.close();
+    }
+  }, 120_000);
 });
