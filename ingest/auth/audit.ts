@@ -89,10 +89,10 @@ async function append(q: Queryable, e: AuditEvent, at: Date): Promise<void> {
 
 /**
  * Append one event to the audit chain. `q` may be the database (the append runs in its own transaction)
- * or a transaction's Queryable (the append commits or rolls back with the caller's work).
+ * or a transaction's Queryable (the append commits or rolls back with the caller's work). `at` is now,
+ * except for an import of older records.
  */
-export async function recordAudit(q: Queryable, e: AuditEvent): Promise<void> {
-  const at = new Date();
+export async function recordAudit(q: Queryable, e: AuditEvent, at: Date = new Date()): Promise<void> {
   const db = q as Partial<Db>;
   if (typeof db.tx === 'function') await db.tx((t) => append(t, e, at));
   else await append(q, e, at);

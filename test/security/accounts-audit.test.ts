@@ -92,4 +92,32 @@ describe.each(drivers)('audit log on %s', (_name, open) => {
     await db.exec(`ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update`);
     expect(await verifyAudit(db)).toMatchObject({ verified: false, brokenAt: 3 });
   });
+
+  it('a retention prune removes only entries past AUDIT_RETENTION_DAYS and the shortened chain verifies', async () => {
+    const d = await open();
+    await migrate(d);
+    const day = 86_400_000;
+    for (let i = 0; i < 3; i++)
+      await recordAudit(d, { kind: 'login', actor: 'old' }, new Date(Date.now() - (300 - i) * day));
+    await recordAudit(d, { kind: 'login', actor: 'mid' }, new Date(Date.now() - 200 * day));
+    await recordAudit(d, { kind: 'login', actor: 'new' });
+    // 365 days kept: the oldest entries are 298-300 days old, so nothing goes.
+    expect(await pruneAudit(d, 365)).toBe(0);
+    // 250 days: the three oldest go, the 200-day-old one stays.
+    expect(await pruneAudit(d, 250)).toBe(3);
+    const left = (await listAudit(d, { limit: 10 })).items;
+    expect(left.map((e) => e.actor)).toEqual([null, 'new', 'mid']);
+    expect(left[0]).toMatchObject({ kind: 'audit_pruned', detail: { throughSeq: 2 } });
+    expect(await verifyAudit(d)).toMatchObject({ verified: true });
+    // 100 days asked: raised to the 180-day floor, so the 200-day-old entry goes but nothing younger.
+    expect(await pruneAudit(d, 100)).toBe(1);
+    expect((await listAudit(d, { actor: 'new', limit: 10 })).items).toHaveLength(1);
+    expect(await verifyAudit(d)).toMatchObject({ verified: true });
+    // Removing the oldest kept entry by hand (as a superuser) is detected: its anchor no longer matches.
+    await d.exec(`ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update`);
+    await d.query(`DELETE FROM audit_log WHERE seq = (SELECT min(seq) FROM audit_log)`);
+    await d.exec(`ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update`);
+    expect((await verifyAudit(d)).verified).toBe(false);
+    await d.close();
+  });
 });
