@@ -94,7 +94,39 @@ export const DeviceBody = Type.Object(
     gateway: Type.Optional(Type.String()),
     rtsp: Type.Optional(Type.String({ description: 'rtsp:// URL (cameras); never sent back to browsers' })),
     source: Type.Optional(Type.Union([Type.Literal('eagle-eye'), Type.Literal('skynet'), Type.Literal('community')])),
-    intervalS: Type.Optional(Type.Integer({ minimum: 1, description: 'expected reporting interval, seconds' })),
+    intervalS: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 86400,
+        description:
+          'expected reporting interval, seconds; overrides the kind’s liveness (camera none, smoke/heat/gas/manhole a day, gateway 5 min, sensor 10 min; a gateway’s child lives by its gateway)',
+      }),
+    ),
+    tz: Type.Optional(
+      Type.String({
+        description: 'IANA time zone of the device clock (local times without offset); default the platform’s TZ',
+      }),
+    ),
+    frigateName: Type.Optional(
+      Type.String({
+        description:
+          'camera under a Frigate NVR (gateway): its Frigate camera name, unique per gateway; default its id',
+      }),
+    ),
+    topicPrefix: Type.Optional(
+      Type.String({ description: 'gateway that is a Frigate NVR: its mqtt.topic_prefix (default frigate)' }),
+    ),
+    apiUrl: Type.Optional(
+      Type.String({
+        description: 'gateway that is a Frigate NVR: its HTTP API address (event snapshots become case evidence)',
+      }),
+    ),
+    ipAddress: Type.Optional(
+      Type.String({ description: 'camera pushing alarms over HTTP (ISAPI/Dahua): its IP address' }),
+    ),
+    channelId: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 4096, description: 'camera pushing alarms: its channel' }),
+    ),
   },
   { $id: 'DeviceBody' },
 );
