@@ -578,9 +578,40 @@ function propsFound(f: Feature): string {
   return keys.length ? keys.join(', ') : 'none';
 }
 
-const CODE_FIELDS = ['code', 'CODE', 'Code', 'adcode', 'ADCODE', 'gridcode', 'GRIDCODE', 'grid_code', 'GRID_CODE'];
-const NAME_FIELDS = ['name', 'NAME', 'Name', 'MC', 'mc', 'gridname', 'GRIDNAME', 'grid_name', 'GRID_NAME'];
-const LEVEL_FIELDS = ['level', 'LEVEL', 'Level'];
+const CODE_FIELDS = [
+  'code',
+  'CODE',
+  'Code',
+  'adcode',
+  'ADCODE',
+  'Adcode',
+  'gridcode',
+  'GRIDCODE',
+  'grid_code',
+  'GRID_CODE',
+  'WGBM', // 网格编码 in pinyin initials, as Chinese GIS tables name it
+  'wgbm',
+  'BM',
+  '网格编码',
+  '编码',
+  '代码',
+];
+const NAME_FIELDS = [
+  'name',
+  'NAME',
+  'Name',
+  'MC',
+  'mc',
+  'WGMC', // 网格名称
+  'wgmc',
+  'gridname',
+  'GRIDNAME',
+  'grid_name',
+  'GRID_NAME',
+  '网格名称',
+  '名称',
+];
+const LEVEL_FIELDS = ['level', 'LEVEL', 'Level', 'JB', '级别', '层级'];
 const LEVEL_WORDS: Record<string, number> = { district: 1, street: 2, community: 3, grid: 4 };
 
 function pick(

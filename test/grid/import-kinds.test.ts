@@ -187,19 +187,29 @@ describe('fields', () => {
     const fs = features().map((f) => ({
       ...f,
       properties: {
-        WGBM: f.properties!.code,
-        WGMC: f.properties!.name,
-        JB: String(f.properties!.code).length === 12 ? 3 : 4,
+        GRID_NO: f.properties!.code,
+        TITLE: f.properties!.name,
+        TIER: String(f.properties!.code).length === 12 ? 3 : 4,
       },
     }));
-    const fc = await importGrids(json(fcOf(fs)), { codeField: 'WGBM', nameField: 'WGMC', levelField: 'JB' });
+    const fc = await importGrids(json(fcOf(fs)), { codeField: 'GRID_NO', nameField: 'TITLE', levelField: 'TIER' });
     expect(names(fc)).toEqual(WANT);
     expect(await refused(importGrids(json(fcOf(fs))))).toMatch(
-      /has no grid code.*properties found: WGBM, WGMC, JB.*--code-field/,
+      /has no grid code.*properties found: GRID_NO, TITLE, TIER.*--code-field/,
     );
     expect(await refused(importGrids(json(fcOf(fs)), { codeField: 'BM' }))).toMatch(
-      /feature 1 \(WGBM=120106001001, WGMC=景福新村社区\) has no property "BM" \(--code-field\); properties found: WGBM, WGMC, JB/,
+      /feature 1 \(GRID_NO=120106001001, TITLE=景福新村社区\) has no property "BM" \(--code-field\); properties found: GRID_NO, TITLE, TIER/,
     );
+  });
+
+  it('Chinese and pinyin-initial column names are found without options (网格编码/网格名称, WGBM/WGMC)', async () => {
+    for (const [c, n] of [
+      ['网格编码', '网格名称'],
+      ['WGBM', 'WGMC'],
+    ]) {
+      const fs = features().map((f) => ({ ...f, properties: { [c]: f.properties!.code, [n]: f.properties!.name } }));
+      expect(names(await importGrids(json(fcOf(fs))))).toEqual(WANT);
+    }
   });
 
   it('DataV: adcode, name, a level word and the parent object', async () => {
