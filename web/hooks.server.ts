@@ -3,6 +3,7 @@ import { tokenFromHeaders } from '../ingest/auth/sessions.ts';
 import { allowedWhileGated } from '../ingest/auth/http.ts';
 import { getServices } from '$lib/server/platform.ts';
 import { csrfRefusal } from '$lib/server/csrf.ts';
+import { env } from '$env/dynamic/public';
 import { jsonError, requestRefusal, secureHeaders } from '$lib/server/guard.ts';
 
 export const handle: Handle = async ({ event, resolve }) => {
@@ -23,7 +24,9 @@ export const handle: Handle = async ({ event, resolve }) => {
   event.locals.user = await s.sessions.user(token);
   const gated = accountGate(event.locals.user, event.url);
   if (gated) return secureHeaders(gated, event.url);
-  return secureHeaders(await resolve(event), event.url);
+  // An intranet basemap's origin (PUBLIC_BASEMAP_STYLE, CSP_EXTRA_ORIGINS) may serve the wall's tiles.
+  const tiles = [env.PUBLIC_BASEMAP_STYLE?.trim(), ...s.config.cspExtraOrigins];
+  return secureHeaders(await resolve(event), event.url, tiles);
 };
 
 /**

@@ -16,7 +16,11 @@ const METRICS_TOKEN = 'metrics-scraper-token-0123456789';
 let f: Fixture;
 
 beforeAll(async () => {
-  f = await startFixture({ METRICS_TOKEN });
+  f = await startFixture({
+    METRICS_TOKEN,
+    CSP_EXTRA_ORIGINS: 'https://tiles.intranet.example',
+    PUBLIC_BASEMAP_STYLE: 'https://style.intranet.example:8443/styles/dark.json',
+  });
 }, 300_000);
 
 afterAll(async () => {
@@ -33,6 +37,13 @@ describe('headers', () => {
     expect(csp).toContain("default-src 'self'");
     expect(csp).toContain("object-src 'none'");
     expect(csp).toMatch(/script-src 'self'[^;]*'nonce-/);
+    // The intranet basemap's origins may serve tiles, styles, glyphs and sprites — nothing else.
+    const directive = (name: string) => csp.split(';').find((d) => d.trim().startsWith(name + ' ')) ?? '';
+    for (const d of ['connect-src', 'img-src', 'font-src']) {
+      expect(directive(d)).toContain('https://tiles.intranet.example');
+      expect(directive(d)).toContain('https://style.intranet.example:8443');
+    }
+    expect(directive('script-src')).not.toContain('intranet');
     expect(r.headers.get('x-frame-options')).toBe('DENY');
     expect(r.headers.get('referrer-policy')).toBe('no-referrer');
     expect(r.headers.get('permissions-policy')).toContain('camera=()');

@@ -97,8 +97,41 @@ async function multipartRefusal(request: Request): Promise<Response | null> {
   return null;
 }
 
+/** Directives a configured tile server's origin joins (map tiles, style, glyphs, sprites). */
+const BASEMAP_DIRECTIVES = ['connect-src', 'img-src', 'font-src'];
+
+/**
+ * The page's CSP with `origins` (the intranet basemap's, README "Basemap") added to connect-src, img-src and
+ * font-src; other directives unchanged. Unparsable origins are ignored.
+ */
+export function widenCsp(csp: string, origins: readonly (string | null | undefined)[]): string {
+  const extra = [
+    ...new Set(
+      origins.flatMap((o) => {
+        try {
+          return o ? [new URL(o).origin] : [];
+        } catch {
+          return [];
+        }
+      }),
+    ),
+  ].filter((o) => o !== 'null');
+  if (!extra.length) return csp;
+  return csp
+    .split(';')
+    .map((d) => {
+      const name = d.trim().split(/\s+/)[0];
+      return BASEMAP_DIRECTIVES.includes(name) ? `${d.trim()} ${extra.join(' ')}` : d.trim();
+    })
+    .join('; ');
+}
+
 /** Security headers on every response (see the module comment). */
-export function secureHeaders(response: Response, url: URL): Response {
+export function secureHeaders(
+  response: Response,
+  url: URL,
+  cspOrigins: readonly (string | null | undefined)[] = [],
+): Response {
   let h: Headers;
   try {
     h = response.headers;
@@ -115,5 +148,7 @@ export function secureHeaders(response: Response, url: URL): Response {
   h.set('cross-origin-opener-policy', 'same-origin');
   if (url.protocol === 'https:') h.set('strict-transport-security', HSTS);
   if (url.pathname.startsWith('/api/')) h.set('cache-control', 'no-store');
+  const csp = h.get('content-security-policy');
+  if (csp && cspOrigins.length) h.set('content-security-policy', widenCsp(csp, cspOrigins));
   return response;
 }
