@@ -195,6 +195,24 @@ describe('failed-CONNECT rate limits', () => {
     }
   });
 
+  it('per id: a device verified before in this process stays able to connect while its id is flooded', async () => {
+    const r4 = await startRig(db);
+    try {
+      const first = await attempt(r4.url, { clientId: 'd2', username: 'd2', password: SECRETS.d2 });
+      expect(first.result).toBe('connected');
+      first.client.end(true);
+      for (let i = 0; i < CONNECT_LIMITS.perId.points + 2; i++)
+        expect((await attempt(r4.url, { clientId: 'd2', username: 'd2', password: `bad-${i}` })).result).toBe('5');
+      const start = scrypt.calls;
+      const again = await attempt(r4.url, { clientId: 'd2', username: 'd2', password: SECRETS.d2 });
+      expect(again.result).toBe('connected');
+      expect(scrypt.calls).toBe(start); // the known pair costs no hash
+      again.client.end(true);
+    } finally {
+      await r4.close();
+    }
+  });
+
   it('per address: failures spread over many ids stop costing scrypt at the address limit', async () => {
     const r3 = await startRig(db);
     try {
