@@ -232,6 +232,7 @@ export async function startPlatform(
       host: config.host,
       log: log.child({ tier: 'broker' }),
       aedes: services.ingest.brokerHooks,
+      tls: config.tls ? { port: config.mqttsPort, ...config.tls } : null,
     });
     services.ingest.attachEmbedded(broker.aedes);
     log.info({ port: broker.port, tlsPort: broker.tlsPort }, 'embedded MQTT broker listening');
@@ -254,7 +255,6 @@ export async function startPlatform(
       // (ingest/auth/scope.ts); at most MAX_VIDEO_SOCKETS_PER_USER per user; closed when the session ends.
       (async () => {
         const session = await authenticateUpgrade(req, url, socketAuth);
-      tls: config.tls ? { port: config.mqttsPort, ...config.tls } : null,
         if (!session) return refuseUpgrade(socket, 401);
         const cam = await getDevice(db, m[1]);
         if (!cam || cam.kind !== 'camera' || !(await deviceVisible(db, scopeOf(session.user), cam.id)))
@@ -291,7 +291,10 @@ export async function startPlatform(
       res.statusCode = 404;
       res.end();
     });
-  });
+  };
+  const http: Server = config.tls
+    ? createHttpsServer({ cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' }, onRequest)
+    : createServer(onRequest);
   http.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
@@ -303,10 +306,7 @@ export async function startPlatform(
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => resolve());
-  };
-  const http: Server = config.tls
-    ? createHttpsServer({ cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' }, onRequest)
-    : createServer(onRequest);
+  });
   const addr = http.address();
   const httpPort = typeof addr === 'object' && addr ? addr.port : config.port;
 
