@@ -56,22 +56,6 @@ export interface Config {
   readonly require2fa: 'off' | 'admin';
   /** Security audit entries are kept this many days, never fewer than 180 (AUDIT_RETENTION_DAYS). */
   readonly auditRetentionDays: number;
-  /**
-   * Bearer token that may read `/metrics` (METRICS_TOKEN, ≥ 16 characters); null = only an admin session
-   * may. `/metrics` is never anonymous.
-   */
-  readonly metricsToken: string | null;
-  /**
-   * Origins besides this site's own whose browsers may open `/live`, `/video/*` and `/mqtt` WebSockets
-   * (WS_ALLOWED_ORIGINS, comma-separated full origins such as `https://wall.example.gov.cn`).
-   */
-  readonly wsAllowedOrigins: readonly string[];
-  /**
-   * Origins the wall may load map tiles, glyphs and sprites from (an intranet tile server named by
-   * DATA_DIR/basemap.json), added to the pages' Content-Security-Policy (CSP_EXTRA_ORIGINS, comma-separated).
-   * The origin of PUBLIC_BASEMAP_STYLE is added without being listed.
-   */
-  readonly cspExtraOrigins: readonly string[];
   /** Grid code profile of imports and new drafts (GRID_CODE_PROFILE: gb15 | gb14 | stat20; default gb15). */
   readonly gridCodeProfile: 'gb15' | 'gb14' | 'stat20';
   /** Grids must lie in this box: WGS-84 degrees [minLng, minLat, maxLng, maxLat] (GRID_REGION; default China). */
@@ -95,6 +79,12 @@ export interface Config {
    * (WS_ALLOWED_ORIGINS, comma-separated full origins such as `https://wall.example.gov.cn`).
    */
   readonly wsAllowedOrigins: readonly string[];
+  /**
+   * Origins the wall may load map tiles, glyphs and sprites from (an intranet tile server named by
+   * DATA_DIR/basemap.json), added to the pages' Content-Security-Policy (CSP_EXTRA_ORIGINS, comma-separated).
+   * The origin of PUBLIC_BASEMAP_STYLE is added without being listed.
+   */
+  readonly cspExtraOrigins: readonly string[];
   /**
    * IANA time zone for device times that carry no UTC offset, when the device has no `tz` of its own
    * (TZ; default Asia/Shanghai). A bad zone stops start-up.
@@ -290,33 +280,6 @@ function share(env: NodeJS.ProcessEnv, name: string, dflt: number): number {
   return n;
 }
 
-function metricsToken(env: NodeJS.ProcessEnv): string | null {
-  const raw = env.METRICS_TOKEN?.trim();
-  if (!raw) return null;
-  if (raw.length < 16 || /\s/.test(raw))
-    throw new ConfigError('METRICS_TOKEN', 'must be at least 16 characters without spaces');
-  return raw;
-}
-
-function origins(env: NodeJS.ProcessEnv, name: string): readonly string[] {
-  const raw = env[name]?.trim();
-  if (!raw) return Object.freeze([]);
-  return Object.freeze(
-    raw.split(',').map((o) => {
-      const v = o.trim();
-      let u: URL | null = null;
-      try {
-        u = new URL(v);
-      } catch {
-        /* reported below */
-      }
-      if (!u || !['http:', 'https:'].includes(u.protocol) || u.origin !== v)
-        throw new ConfigError(name, `must list origins such as https://wall.example.org (no path), got "${v}"`);
-      return v;
-    }),
-  );
-}
-
 /** Parse and validate a configuration from an environment (default: process.env). */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const logLevel = (env.LOG_LEVEL ?? DEFAULTS.logLevel).trim().toLowerCase();
@@ -355,9 +318,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionMaxHours: int(env, 'SESSION_MAX_HOURS', DEFAULTS.sessionMaxHours, 1, 168, 'hours'),
     require2fa: require2fa(env),
     auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', DEFAULTS.auditRetentionDays, 180, 36500, 'days'),
-    metricsToken: metricsToken(env),
-    wsAllowedOrigins: origins(env, 'WS_ALLOWED_ORIGINS'),
-    cspExtraOrigins: origins(env, 'CSP_EXTRA_ORIGINS'),
     gridCodeProfile: gridCodeProfile(env),
     gridRegion: gridRegion(env),
     gridPublishMaxOutside: share(env, 'GRID_PUBLISH_MAX_OUTSIDE', DEFAULTS.gridPublishMaxOutside),
@@ -372,6 +332,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     metricsToken: metricsToken(env),
     wsAllowedOrigins: origins(env, 'WS_ALLOWED_ORIGINS'),
+    cspExtraOrigins: origins(env, 'CSP_EXTRA_ORIGINS'),
     timeZone: timeZone(env),
   };
   return Object.freeze(cfg);
