@@ -22,6 +22,7 @@ sw.addEventListener('install', (event) => {
       await cache.addAll([...ASSETS]);
       // The shell: the same HTML for everyone (web/routes/m/+layout.ts: ssr = false).
       await cache.add(SHELL).catch(() => {});
+      await cache.add(`${SHELL}/__data.json`).catch(() => {});
       await sw.skipWaiting();
     })(),
   );
@@ -45,19 +46,25 @@ sw.addEventListener('fetch', (event) => {
     event.respondWith(caches.match(url.pathname).then((hit) => hit ?? fetch(req)));
     return;
   }
-  if (req.mode === 'navigate' && (url.pathname === SHELL || url.pathname.startsWith(`${SHELL}/`))) {
-    // Network first (a fresh shell when online), the kept shell when not.
-    event.respondWith(
-      (async () => {
-        const cache = await caches.open(CACHE);
-        try {
-          const r = await fetch(req);
-          if (r.ok) await cache.put(SHELL, r.clone());
-          return r;
-        } catch {
-          return (await cache.match(SHELL)) ?? Response.error();
-        }
-      })(),
-    );
-  }
+  // The shell, and the layout data SvelteKit's client asks for when it starts a page rendered without SSR.
+  const key =
+    req.mode === 'navigate' && (url.pathname === SHELL || url.pathname.startsWith(`${SHELL}/`))
+      ? SHELL
+      : url.pathname === `${SHELL}/__data.json`
+        ? url.pathname
+        : null;
+  if (!key) return;
+  // Network first (fresh when online), the kept copy when not.
+  event.respondWith(
+    (async () => {
+      const cache = await caches.open(CACHE);
+      try {
+        const r = await fetch(req);
+        if (r.ok) await cache.put(key, r.clone());
+        return r;
+      } catch {
+        return (await cache.match(key)) ?? Response.error();
+      }
+    })(),
+  );
 });

@@ -100,9 +100,10 @@ export class FieldApp {
       }
       if (!r.ok) return;
       const u = ((await r.json()) as { user: Me }).user;
-      this.me = { username: u.username, name: u.name, role: u.role, scopeGrid: u.scopeGrid };
+      const me: Me = { username: u.username, name: u.name, role: u.role, scopeGrid: u.scopeGrid };
+      this.me = me;
       this.signedOut = false;
-      await cacheSet('me', this.me);
+      await cacheSet('me', me);
     } catch {
       /* offline: the cached user stands */
     }
@@ -156,9 +157,13 @@ export class FieldApp {
     photos: LocalPhoto[] = [],
     after: LocalPhoto[] = [],
   ) {
-    await enqueue({ kind, body, label, photos: photos.map((p) => p.id), after: after.map((p) => p.id) }, [
-      ...photos,
-      ...after,
+    // IndexedDB stores structured clones: Svelte's state proxies are unwrapped to plain data first.
+    const plain = $state.snapshot(body) as Record<string, unknown>;
+    const ph = photos.map((p) => $state.snapshot(p) as LocalPhoto);
+    const af = after.map((p) => $state.snapshot(p) as LocalPhoto);
+    await enqueue({ kind, body: plain, label, photos: ph.map((p) => p.id), after: af.map((p) => p.id) }, [
+      ...ph,
+      ...af,
     ]);
     await this.refreshOutbox();
     void this.sync();
