@@ -51,7 +51,13 @@ export const actions: Actions = {
     const username = String(form.get('username') ?? '').trim();
     const password = String(form.get('password') ?? '');
     const totp = String(form.get('totp') ?? '').trim();
-    if (!username || !password) return fail(400, { username, error: 'loginFailed' as LoginError, totp: false });
+    if (!username || !password)
+      return fail(400, {
+        username,
+        error: 'loginFailed' as LoginError,
+        totp: false,
+        retryAfterS: undefined as number | undefined,
+      });
     let r;
     try {
       r = await getServices().sessions.login(username, password, { ip: event.getClientAddress(), totp: totp || null });
