@@ -22,6 +22,7 @@ import {
   getLoginState,
   getUserAdmin,
   insertUser,
+  recordLoginFailure,
   setPassword,
   setTotp,
   updateUser,
@@ -33,7 +34,7 @@ import { publishedVersion } from '../store/grids.ts';
 import { hashSecret, newSecret, verifySecret } from './secrets.ts';
 import { assertPasswordPolicy } from './password.ts';
 import { recordAudit } from './audit.ts';
-import { checkTotp, type Sessions } from './sessions.ts';
+import { FAILURE_WINDOW_MS, LOCK_MS, MAX_FAILURES, checkTotp, type Sessions } from './sessions.ts';
 
 export const ROLES: readonly Role[] = [
   'admin',
@@ -109,6 +110,34 @@ export class Accounts {
     private readonly db: Db,
     private readonly sessions: Sessions | null,
   ) {}
+
+  /**
+   * Wrong passwords and codes given to a signed-in session (password change, 2FA disable) count toward the
+   * account lock like sign-in failures: a stolen session cannot guess the password or code unthrottled.
+   */
+  private async failure(username: string, ip: string | null, reason: string): Promise<void> {
+    await recordAudit(this.db, { kind: 'login_failed', actor: username, target: username, ip, detail: { reason } });
+    const r = await recordLoginFailure(this.db, username, new Date(), {
+      windowMs: FAILURE_WINDOW_MS,
+      max: MAX_FAILURES,
+      lockMs: LOCK_MS,
+    });
+    if (r.lockedUntil)
+      await recordAudit(this.db, {
+        kind: 'account_locked',
+        actor: null,
+        target: username,
+        ip,
+        detail: { failures: r.failures, until: r.lockedUntil.toISOString() },
+      });
+  }
+
+  private assertNotLocked(lockedUntil: Date | null): void {
+    if (lockedUntil && lockedUntil > new Date())
+      throw new DomainError('account_locked', 'account locked after repeated failures: try later or ask an admin', {
+        until: lockedUntil.toISOString(),
+      });
+  }
 
   /** Create an account. Returns the admin view and the generated password (null when one was given). */
   async create(
@@ -276,13 +305,9 @@ export class Accounts {
     if (typeof current !== 'string' || typeof next !== 'string')
       invalid('password', 'body must be {"currentPassword": string, "newPassword": string}');
     const state = await getLoginState(this.db, username);
+    this.assertNotLocked(state?.lockedUntil ?? null);
     if (!state || !(await verifySecret(current, state.passwordHash))) {
-      await recordAudit(this.db, {
-        kind: 'password_change_failed',
-        actor: username,
-        target: username,
-        ip: by.ip ?? null,
-      });
+      await this.failure(username, by.ip ?? null, 'change_password');
       throw new DomainError('unauthorized', 'the current password is wrong', { field: 'currentPassword' });
     }
     if (current === next)
@@ -343,12 +368,17 @@ export class Accounts {
     if (by.actor === username) {
       if (by.requiredForTarget)
         throw new DomainError('forbidden', 'two-factor sign-in is required for admins here (REQUIRE_2FA=admin)');
-      if (!(await verifySecret(by.password ?? '', state.passwordHash)))
+      this.assertNotLocked(state.lockedUntil);
+      if (!(await verifySecret(by.password ?? '', state.passwordHash))) {
+        await this.failure(username, by.ip, 'totp_disable_password');
         throw new DomainError('unauthorized', 'the current password is wrong', { field: 'password' });
+      }
       if (state.totpEnabled && state.totpSecret) {
         const step = await checkTotp(state.totpSecret, String(by.code ?? '').replace(/\s/g, ''));
-        if (step === null || !(await useTotpStep(this.db, username, step)))
+        if (step === null || !(await useTotpStep(this.db, username, step))) {
+          await this.failure(username, by.ip, 'totp_disable_code');
           throw new DomainError('unauthorized', 'wrong or already used authenticator code', { reason: 'totp_invalid' });
+        }
       }
     }
     await this.db.tx(async (t) => {

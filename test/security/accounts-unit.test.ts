@@ -192,6 +192,22 @@ describe('sessions: idle timeout, lifetime, pruning, revocation', () => {
     expect(seen).toEqual([expect.objectContaining({ username: 'li.na', reason: 'password_changed' })]);
   });
 
+  it('wrong current passwords on a signed-in session count toward the lock (no unthrottled guessing)', async () => {
+    const mine = await sessions.login('li.na', 'Second-Harbor-Lights-32', { ip: '10.0.0.2' });
+    for (let i = 0; i < 5; i++)
+      await expect(
+        accounts.changeOwnPassword('li.na', `guess-${i}-guess-guess`, 'Third-Harbor-Lights-33', { token: mine.token }),
+      ).rejects.toMatchObject({ code: 'unauthorized' });
+    await expect(
+      accounts.changeOwnPassword('li.na', 'Second-Harbor-Lights-32', 'Third-Harbor-Lights-33', { token: mine.token }),
+    ).rejects.toMatchObject({ code: 'account_locked' });
+    await expect(sessions.login('li.na', 'Second-Harbor-Lights-32')).rejects.toMatchObject({ code: 'account_locked' });
+    await accounts.update('li.na', { unlock: true }, { actor: 'admin' });
+    await expect(sessions.login('li.na', 'Second-Harbor-Lights-32')).resolves.toMatchObject({
+      user: { username: 'li.na' },
+    });
+  });
+
   it('the CLI path (Accounts without sessions) refuses a bad scope with a coded error, not a foreign-key error', async () => {
     const cli = new Accounts(db, null);
     await expect(
