@@ -70,9 +70,11 @@ describe('sockets end with their session', () => {
     const token = await f.user({ username: 's-exp', role: 'viewer', scopeGrid: null });
     const live = await openSocket(`${ws}/live`, { authorization: `Bearer ${token}` });
     await f.db.query(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE username = 's-exp'`);
-    const c = await live.closed; // within SESSION_RECHECK_MS (30 s)
+    // Within SESSION_RECHECK_MS (30 s) of the session cache's minute: expiry changed behind the platform's
+    // back is only seen once its cached entry lapses (a normal expiry is known to the cache).
+    const c = await live.closed;
     expect(c.code).toBe(CLOSE_SESSION_ENDED);
-  }, 90_000);
+  }, 150_000);
 
   it(`caps /live sockets per user at ${MAX_LIVE_SOCKETS_PER_USER}: the next is refused with 429`, async () => {
     const token = await f.user({ username: 's-cap', role: 'viewer', scopeGrid: null });
