@@ -5,22 +5,17 @@
  * patrol tracks with their distance, coverage and the wall's patrol layer.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
 import { randomUUID, createHash } from 'node:crypto';
 import sharp from 'sharp';
 import exifr from 'exifr';
 import type { Polygon } from 'geojson';
 import { startPlatformProcess, type PlatformHandle } from '../harness/platform.ts';
-import { openPglite } from '../../ingest/store/db.ts';
-import { migrate } from '../../ingest/store/migrate.ts';
-import { insertUser, type Role } from '../../ingest/store/users.ts';
-import { hashSecret } from '../../ingest/auth/secrets.ts';
+import type { Role } from '../../ingest/store/users.ts';
+import { dataDirWithUsers, FIELD_PW as PW } from './users.ts';
 import { haversineM } from '../../core/rules/geo.ts';
 import { coverageOf, type Fix } from '../../core/field/patrol.ts';
 
-const PW = 'field-test-Pw-93!x';
 const GRID1 = '120106001001001';
 const GRID2 = '120106001001002';
 const COMMUNITY = '120106001001';
@@ -48,7 +43,7 @@ async function http(method: string, url: string, who: string, body?: unknown, he
       ...(body === undefined ? {} : { 'content-type': raw ? 'application/octet-stream' : 'application/json' }),
       ...headers,
     },
-    ...(body === undefined ? {} : { body: raw ? body : JSON.stringify(body) }),
+    ...(body === undefined ? {} : { body: (raw ? body : JSON.stringify(body)) as BodyInit }),
   });
   const type = r.headers.get('content-type') ?? '';
   const out = type.includes('json') ? await r.json() : Buffer.from(await r.arrayBuffer());
@@ -94,7 +89,7 @@ async function upload(who: string, bytes: Buffer, chunk = 300, breakAt = -1): Pr
       const f = fetch(`${p.url}/api/field/uploads/${id}`, {
         method: 'PUT',
         headers: { authorization: `Bearer ${tok[who]}`, 'upload-offset': String(offset) },
-        body: part,
+        body: part as unknown as BodyInit,
         signal: ac.signal,
       }).catch(() => null);
       ac.abort();
@@ -123,27 +118,13 @@ async function act(who: string, body: Record<string, unknown>) {
 
 beforeAll(async () => {
   // Our own users, written before the platform first starts (sample users' passwords are not ours to know).
-  dataDir = mkdtempSync(path.join(tmpdir(), 'onegrid-field-'));
-  const db = await openPglite(dataDir);
-  await migrate(db);
-  const hash = await hashSecret(PW);
   const users: [string, Role, string | null][] = [
     ['fw-one', 'gridworker', GRID1],
     ['fw-two', 'gridworker', GRID2],
     ['fw-community', 'gridworker', COMMUNITY],
     ['fd-dispatch', 'dispatcher', null],
   ];
-  for (const [username, role, scopeGrid] of users)
-    await insertUser(db, {
-      username,
-      name: `测试 ${username}`,
-      role,
-      passwordHash: hash,
-      scopeGrid,
-      scopeDepartment: null,
-      level: null,
-    });
-  await db.close();
+  dataDir = await dataDirWithUsers(users);
   p = await startPlatformProcess({ dataDir });
   tok.admin = await p.login();
   for (const [u] of users) tok[u] = await p.login(u, PW);
