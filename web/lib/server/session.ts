@@ -1,6 +1,7 @@
 /** The session cookie, set the same way by the JSON sign-in (`POST /api/session`) and the login form. */
 import type { Cookies } from '@sveltejs/kit';
-import { SESSION_COOKIE, SESSION_TTL_MS } from '../../../ingest/auth/sessions.ts';
+import { SESSION_COOKIE } from '../../../ingest/auth/sessions.ts';
+import { getServices } from './platform.ts';
 
 export function setSessionCookie(cookies: Cookies, url: URL, token: string): void {
   cookies.set(SESSION_COOKIE, token, {
@@ -8,7 +9,8 @@ export function setSessionCookie(cookies: Cookies, url: URL, token: string): voi
     httpOnly: true,
     sameSite: 'strict',
     secure: url.protocol === 'https:',
-    maxAge: SESSION_TTL_MS / 1000,
+    // The session's absolute lifetime (SESSION_MAX_HOURS); the idle timeout is the server's to enforce.
+    maxAge: Math.floor(getServices().sessions.maxMs / 1000),
   });
 }
 
