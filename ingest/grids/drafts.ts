@@ -304,13 +304,45 @@ function checkEditable(d: { state: DraftState; id: number }): void {
     throw new DomainError('illegal_transition', `draft ${d.id} is ${d.state} and cannot change`);
 }
 
-async function afterMutation(q: Queryable, id: number, withdraw: boolean): Promise<MutationResult> {
+/**
+ * The grids of a draft at a revision, kept in memory by the process that made the revision, so that an
+ * edit neither reads nor parses the whole set again. Keyed by the revision, which the locked draft row
+ * checks, so another process's (or tab's) change is never missed: a stale entry is simply not used.
+ */
+const stateCache = new Map<number, { rev: number; grids: Map<string, GridSnapshot> }>();
+const CACHE_DRAFTS = 8;
+
+async function gridsAt(q: Queryable, d: { id: number; rev: number; version_id: number }) {
+  const hit = stateCache.get(d.id);
+  if (hit && hit.rev === d.rev) return new Map(hit.grids);
+  return new Map((await gridsOfVersion(q, d.version_id)).map((r) => [r.code, snapshot(r)]));
+}
+
+function validateSnapshots(grids: Iterable<GridSnapshot>, profile: CodeProfile): TopologyReport {
+  return validateTopology(
+    [...grids].map((r) => ({
+      type: 'Feature' as const,
+      properties: { code: r.code, level: r.level, parent: r.parent },
+      geometry: r.geometry,
+    })),
+    { profile },
+  );
+}
+
+async function afterMutation(
+  q: Queryable,
+  id: number,
+  withdraw: boolean,
+  next?: Map<string, GridSnapshot>,
+): Promise<MutationResult> {
   // An edit withdraws a submission or an approval: the reviewer saw another set.
   await q.query(
     `UPDATE grid_drafts SET rev = rev + 1${withdraw ? `, state = 'editing', approved_by = NULL, approved_at = NULL` : ''} WHERE id = $1`,
     [id],
   );
-  return { draft: info(await draftRow(q, id)), report: await validateDraft(q, id) };
+  const d = await draftRow(q, id);
+  if (!next) return { draft: info(d), report: await validateDraft(q, id) };
+  return { draft: info(d), report: validateSnapshots(next.values(), codeProfile(d.profile)) };
 }
 
 /**
@@ -326,12 +358,13 @@ export async function editDraft(
 ): Promise<MutationResult> {
   if (!Array.isArray(input.ops) || input.ops.length === 0 || input.ops.length > 10_000)
     throw new DomainError('validation_failed', 'ops must be a list of 1 to 10,000 edits');
-  return db.tx(async (q) => {
+  let next: Map<string, GridSnapshot> | null = null;
+  const result = await db.tx(async (q) => {
     const d = await draftRow(q, id, true);
     checkEditable(d);
     checkRev(d, input.rev);
     const profile = codeProfile(d.profile);
-    const current = new Map((await gridsOfVersion(q, d.version_id)).map((r) => [r.code, snapshot(r)]));
+    const current = await gridsAt(q, d);
     const ops: ChangeOp[] = (input.ops as EditInput[]).map((e) => {
       if (!e || typeof e !== 'object' || !['create', 'update', 'delete'].includes(e.op))
         throw new DomainError('validation_failed', 'each edit has op create, update or delete');
@@ -350,8 +383,16 @@ export async function editDraft(
       [id, d.head + 1, actor, input.kind ?? 'edit', summary, JSON.stringify(ops)],
     );
     await q.query(`UPDATE grid_drafts SET head = head + 1 WHERE id = $1`, [id]);
-    return afterMutation(q, id, true);
+    next = new Map(current);
+    for (const o of ops) if (o.before) next.delete(o.before.code);
+    for (const o of ops) if (o.after) next.set(o.after.code, o.after);
+    return afterMutation(q, id, true, next);
   });
+  // Cached once committed: a rolled-back revision must never be taken for the stored one.
+  stateCache.delete(id);
+  if (stateCache.size >= CACHE_DRAFTS) stateCache.delete(stateCache.keys().next().value!);
+  stateCache.set(id, { rev: result.draft.rev, grids: next! });
+  return result;
 }
 
 /** Undo the change set at the head (its inverse applied); `stale_version` on a stale rev. */

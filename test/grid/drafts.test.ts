@@ -134,6 +134,29 @@ describe('grid drafts', () => {
     expect(history[0]).toMatchObject({ kind: 'created', actor: 'ana' });
   });
 
+  it('an edit after an undo starts from the stored state, not from what the last edit left in memory', async () => {
+    let rev = (await getDraft(db, small)).rev;
+    rev = (
+      await editDraft(db, small, 'ana', {
+        rev,
+        ops: [{ op: 'update', code: '120106001001003', after: { name: 'temporary' } }],
+      })
+    ).draft.rev;
+    rev = (await undoDraft(db, small, 'ana', rev)).draft.rev;
+    const r = await editDraft(db, small, 'ana', {
+      rev,
+      ops: [{ op: 'update', code: '120106001001003', after: { households: 7 } }],
+    });
+    const g3 = (await draftGrids(db, small)).find((g) => g.code === '120106001001003')!;
+    expect(g3).toMatchObject({ name: '景福新村社区第3网格', households: 7 });
+    const c = await db.query<{ ops: { before: { name: string } }[] }>(
+      `SELECT ops FROM grid_draft_changes WHERE draft_id = $1 AND seq = $2`,
+      [small, r.draft.head],
+    );
+    expect(c.rows[0].ops[0].before.name).toBe('景福新村社区第3网格');
+    await undoDraft(db, small, 'ana', r.draft.rev);
+  });
+
   it('re-coding previews old→new west→east, north→south and applies as one undoable change set', async () => {
     let rev = (await getDraft(db, small)).rev;
     const baseline = new Map((await recodeDraft(db, small, 'ana', {})).map.map((m) => [m.old, m.new]));
