@@ -15,7 +15,8 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { startPlatformProcess, type PlatformHandle } from '../harness/platform.ts';
+import { startPlatformProcess, ADMIN_PASSWORD, type PlatformHandle } from '../harness/platform.ts';
+import { launchChromium } from '../harness/browser.ts';
 import { openPglite, type Db } from '../../ingest/store/db.ts';
 
 const DIR = path.resolve(import.meta.dirname, '../../../shared/field-cases/devices');
@@ -225,6 +226,30 @@ describe.skipIf(!HAVE)('field cases: devices', () => {
     await reject(c); // the next scenarios lie within the fusion radius
   });
 
+  it('the devices page shows liveness, clock skew and the NVR health', async () => {
+    const browser = await launchChromium();
+    try {
+      const ctx = await browser.newContext({ viewport: { width: 1600, height: 900 } });
+      const page = await ctx.newPage();
+      await page.goto(p.url + '/devices');
+      await page.waitForURL(/\/login/);
+      await page.fill('input[name=username]', 'admin');
+      await page.fill('input[name=password]', ADMIN_PASSWORD);
+      await page.click('button[type=submit]');
+      await page.waitForURL(p.url + '/devices');
+      await page.waitForSelector('[data-testid=devices-table] tbody tr');
+      await page.fill('input[type=search]', 'fc-');
+      await page.click('[data-testid=devices-table] button:text-is("fc-smk-101")', { force: true });
+      await expect.poll(() => page.textContent('[data-testid=device-skew]')).toMatch(/^8 h/);
+      expect(await page.textContent('[data-testid=device-liveness]')).toMatch(/24 h/);
+      await page.click('[data-testid=devices-table] button:text-is("fc-nvr-a")', { force: true });
+      await expect.poll(() => page.textContent('[data-testid=device-nvr]')).toContain('CPU 12.5%');
+      await ctx.close();
+    } finally {
+      await browser.close();
+    }
+  }, 120_000);
+
   it('b: a gas alarm 72 h old raises a late (迟报) case for a person to confirm, not a dispatch', async () => {
     const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
     await pub(await client('fc-gas-102'), 'dev/fc-gas-102/event', stamp('b_gas_alarm_72h_old.json', now));
@@ -308,6 +333,7 @@ describe.skipIf(!HAVE)('field cases: devices', () => {
       headers: { authorization: basic('wrong'), 'content-type': 'application/xml' },
       body,
     });
+    if (bad.status !== 401) console.log(await bad.text(), p.output().slice(-3000));
     expect(bad.status).toBe(401);
     expect(bad.headers.get('www-authenticate')).toMatch(/^Basic/);
     const noAuth = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/xml' }, body });

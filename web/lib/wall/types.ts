@@ -19,7 +19,12 @@ export type GridFeature = Feature<Polygon | MultiPolygon, GridProps>;
 export type GridFC = FeatureCollection<Polygon | MultiPolygon, GridProps>;
 
 /** GET /api/devices (rtsp replaced by hasVideo). */
-export type Device = Omit<DeviceRow, 'rtsp' | 'createdAt'> & { hasVideo: boolean; createdAt?: string };
+/** `liveness`: expected reporting interval and where it comes from (core/rules/liveness.ts). */
+export type Device = Omit<DeviceRow, 'rtsp' | 'createdAt'> & {
+  hasVideo: boolean;
+  createdAt?: string;
+  liveness?: { intervalS: number; source: 'device' | 'kind' | 'gateway'; gateway: string | null };
+};
 
 /** GET /api/stats (CONTRACT.md; fields are optional until the stats route lands). */
 export interface Indicator {
