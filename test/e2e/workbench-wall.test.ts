@@ -97,7 +97,7 @@ beforeAll(async () => {
   });
   await db.close();
   platform = await startPlatformProcess({ dataDir, demo: true });
-  browser = await launchChromium();
+  // Signed in before Chromium starts: a login right after the launch was reset (ECONNRESET) on this machine.
   adminToken = await platform.login().catch((e: Error) => {
     throw new Error(`${e.message}\n${platform.output().slice(-3000)}`);
   });
@@ -122,6 +122,7 @@ beforeAll(async () => {
       location: await pointIn(other),
     }),
   });
+  browser = await launchChromium();
 }, 240_000);
 
 afterAll(async () => {
@@ -166,7 +167,7 @@ describe('the wall and pages (Chromium, SIMULATED fleet)', { timeout: 240_000 },
     const today = async () => Number(await page.textContent('[data-testid=kpi-today]'));
     expect(await today()).toBeGreaterThanOrEqual(2);
     const drill = async (name: string) => {
-      await page.click('details.children summary');
+      await page.$eval('details.children', (d) => ((d as HTMLDetailsElement).open = true));
       await page.click(`details.children button:has-text("${name}")`);
       await expect.poll(() => page.textContent('[data-testid=breadcrumbs] [aria-current=location]')).toBe(name);
     };
