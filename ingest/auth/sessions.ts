@@ -21,6 +21,7 @@ import {
   deleteSession,
   deleteUserSessions,
   getLoginState,
+  getUser,
   insertSession,
   pruneSessions,
   recordLoginFailure,
@@ -35,6 +36,13 @@ import { recordAudit } from './audit.ts';
 
 /** Default absolute lifetime (a command-centre shift); the running value is config `SESSION_MAX_HOURS`. */
 export const SESSION_TTL_MS = 12 * 3600_000;
+/**
+ * Lifetime of a device session (the grid worker's phone, `/m`: sign in once and stay signed in), which has no
+ * idle timeout; an admin revokes it like any session (disable the user, reset its password).
+ */
+export const DEVICE_SESSION_MS = 30 * 24 * 3600_000;
+/** Roles that may open a device session. */
+export const DEVICE_SESSION_ROLES: readonly string[] = ['gridworker'];
 
 export const MAX_FAILURES = 5;
 export const FAILURE_WINDOW_MS = 15 * 60_000;
@@ -62,6 +70,8 @@ export interface LoginContext {
   ip?: string | null;
   /** 6-digit TOTP code, needed when the account has TOTP enrolled. */
   totp?: string | null;
+  /** Ask for a device session (DEVICE_SESSION_MS, no idle timeout); granted to DEVICE_SESSION_ROLES only. */
+  device?: boolean;
 }
 
 function rateLimited(res: RateLimiterRes | Error | unknown, what: string): DomainError {
@@ -174,7 +184,9 @@ export class Sessions {
     await clearLoginFailures(this.db, username);
     await this.failures.delete(ip).catch(() => {});
     const token = newSecret(32);
-    await insertSession(this.db, sha256Hex(token), username, new Date(now.getTime() + this.maxMs), now);
+    const device = !!ctx.device && DEVICE_SESSION_ROLES.includes((await getUser(this.db, username))?.role ?? '');
+    const life = device ? DEVICE_SESSION_MS : this.maxMs;
+    await insertSession(this.db, sha256Hex(token), username, new Date(now.getTime() + life), now, device);
     const user = await this.user(token);
     if (!user) throw new DomainError('unauthorized', 'wrong username or password');
     await recordAudit(this.db, {
@@ -206,8 +218,8 @@ export class Sessions {
       this.cache.delete(key);
       return null;
     }
-    const { expiresAt, lastSeenAt, ...u } = row;
-    if (expiresAt.getTime() <= now || lastSeenAt.getTime() + this.idleMs <= now) {
+    const { expiresAt, lastSeenAt, device, ...u } = row;
+    if (expiresAt.getTime() <= now || (!device && lastSeenAt.getTime() + this.idleMs <= now)) {
       await this.end(key, u.username, 'expired', { idle: expiresAt.getTime() > now });
       return null;
     }

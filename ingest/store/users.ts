@@ -252,10 +252,12 @@ export async function insertSession(
   username: string,
   expiresAt: Date,
   now = new Date(),
+  /** A device session (migration 013): exempt from the idle timeout. */
+  device = false,
 ): Promise<void> {
   await q.query(
-    `INSERT INTO sessions (token_hash, username, created_at, last_seen_at, expires_at) VALUES ($1, $2, $4, $4, $3)`,
-    [tokenHash, username, expiresAt, now],
+    `INSERT INTO sessions (token_hash, username, created_at, last_seen_at, expires_at, device) VALUES ($1, $2, $4, $4, $3, $5)`,
+    [tokenHash, username, expiresAt, now, device],
   );
 }
 
@@ -267,15 +269,16 @@ export async function userBySession(
   q: Queryable,
   tokenHash: string,
   now?: Date,
-): Promise<(UserRow & { expiresAt: Date; lastSeenAt: Date }) | null> {
-  const r = await q.query<UserRow & { expiresAt: Date | string; lastSeenAt: Date | string }>(
-    `SELECT ${COLS.replace(/\busername\b/, 'u.username')}, s.expires_at AS "expiresAt", s.last_seen_at AS "lastSeenAt"
+): Promise<(UserRow & { expiresAt: Date; lastSeenAt: Date; device: boolean }) | null> {
+  const r = await q.query<UserRow & { expiresAt: Date | string; lastSeenAt: Date | string; device: boolean }>(
+    `SELECT ${COLS.replace(/\busername\b/, 'u.username')}, s.expires_at AS "expiresAt", s.last_seen_at AS "lastSeenAt",
+            s.device
        FROM sessions s JOIN users u ON u.username = s.username
       WHERE s.token_hash = $1 AND NOT u.disabled AND ($2::timestamptz IS NULL OR s.expires_at > $2)`,
     [tokenHash, now ?? null],
   );
   const x = r.rows[0];
-  return x ? { ...x, expiresAt: new Date(x.expiresAt), lastSeenAt: new Date(x.lastSeenAt) } : null;
+  return x ? { ...x, expiresAt: new Date(x.expiresAt), lastSeenAt: new Date(x.lastSeenAt), device: !!x.device } : null;
 }
 
 export async function touchSession(q: Queryable, tokenHash: string, now: Date): Promise<void> {
@@ -310,7 +313,7 @@ export async function pruneSessions(
 ): Promise<{ tokenHash: string; username: string }[]> {
   const r = await q.query<{ token_hash: string; username: string }>(
     `DELETE FROM sessions
-      WHERE expires_at <= $1 OR last_seen_at <= $1::timestamptz - make_interval(secs => $2 / 1000.0)
+      WHERE expires_at <= $1 OR (NOT device AND last_seen_at <= $1::timestamptz - make_interval(secs => $2 / 1000.0))
       RETURNING token_hash, username`,
     [now, idleMs],
   );

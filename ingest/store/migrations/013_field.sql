@@ -68,3 +68,7 @@ CREATE TABLE IF NOT EXISTS field_fixes (
   PRIMARY KEY (username, fix_time)
 );
 CREATE INDEX IF NOT EXISTS field_fixes_day ON field_fixes (day, username);
+
+-- A device session (the grid worker's phone): no idle timeout, a longer absolute lifetime; revoked like any
+-- other session (sign-out, an admin disabling the user or resetting its password).
+ALTER TABLE sessions ADD COLUMN IF NOT EXISTS device boolean NOT NULL DEFAULT false;

@@ -5,6 +5,7 @@
  */
 import { cacheGet, cacheSet, enqueue, pending, type LocalPhoto, type OutboxKind, type OutboxRecord } from './outbox.ts';
 import { drain } from './sync.ts';
+import { authFetch, loadToken, setToken } from './auth.ts';
 
 export interface Me {
   username: string;
@@ -72,6 +73,7 @@ export class FieldApp {
   }
 
   async start(): Promise<void> {
+    await loadToken();
     this.me = (await cacheGet<Me>('me')) ?? null;
     this.tasks = (await cacheGet<Tasks>('tasks')) ?? this.tasks;
     this.grid = (await cacheGet<GridFC>('grid')) ?? null;
@@ -93,7 +95,7 @@ export class FieldApp {
 
   async loadMe(): Promise<void> {
     try {
-      const r = await fetch('/api/me');
+      const r = await authFetch('/api/me');
       if (r.status === 401) {
         this.signedOut = true;
         return;
@@ -113,11 +115,12 @@ export class FieldApp {
     const r = await fetch('/api/session', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username, password }),
+      body: JSON.stringify({ username, password, device: true }),
     }).catch(() => null);
     if (!r) return 'offline';
     if (!r.ok)
       return ((await r.json().catch(() => null)) as { error?: { code: string } } | null)?.error?.code ?? 'error';
+    await setToken(((await r.json()) as { token: string }).token);
     await this.loadMe();
     void this.sync();
     return null;
@@ -131,13 +134,13 @@ export class FieldApp {
     await this.refreshOutbox();
     if (res.stopped) return;
     try {
-      const t = await fetch('/api/field/tasks');
+      const t = await authFetch('/api/field/tasks');
       if (t.ok) {
         this.tasks = (await t.json()) as Tasks;
         await cacheSet('tasks', $state.snapshot(this.tasks));
       }
       if (!this.grid && this.me.scopeGrid) {
-        const g = await fetch(`/api/grids?level=4`);
+        const g = await authFetch(`/api/grids?level=4`);
         if (g.ok) {
           const fc = (await g.json()) as GridFC;
           fc.features = fc.features.filter((f) => f.properties.code.startsWith(this.me!.scopeGrid!));

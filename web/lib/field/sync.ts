@@ -5,6 +5,7 @@
  * a network failure or a 5xx leaves it for the next try; a 4xx marks it refused with the server's reason.
  */
 import { getPhoto, pending, putPhoto, remove, update, type LocalPhoto, type OutboxRecord } from './outbox.ts';
+import { authFetch } from './auth.ts';
 
 /** Thrown to stop a drain: the network is down or the server is not answering; try again later. */
 class Offline extends Error {}
@@ -14,7 +15,7 @@ export class SignedOut extends Error {}
 async function call(url: string, init: RequestInit): Promise<Response> {
   let r: Response;
   try {
-    r = await fetch(url, { credentials: 'same-origin', ...init });
+    r = await authFetch(url, init);
   } catch {
     throw new Offline('network');
   }

@@ -6,14 +6,21 @@ import { SESSION_COOKIE } from '../../../../ingest/auth/sessions.ts';
 import { retryAfterResponse } from '../../../../ingest/auth/http.ts';
 
 /**
- * Sign in: `{"username", "password", "totp"?}` → `{"token", "user"}`, also setting an HttpOnly SameSite
- * cookie. Errors: 400 validation_failed; 401 unauthorized (wrong credentials or code); 401 totp_required
+ * Sign in: `{"username", "password", "totp"?, "device"?}` → `{"token", "user"}`, also setting an HttpOnly
+ * SameSite cookie. `device: true` asks for a device session (a grid worker's phone, `/m`): 30 days, no idle
+ * timeout, revoked by sign-out or an admin disabling the user or resetting its password; other roles get an
+ * ordinary session. The app keeps the token and sends it as Bearer (the cookie lives 12 hours). Errors: 400 validation_failed; 401 unauthorized (wrong credentials or code); 401 totp_required
  * (password right, TOTP enrolled, code missing); 423 account_locked (5 failures in 15 min; Retry-After);
  * 429 rate_limited (too many attempts from this address; Retry-After). `user.mustChangePassword` true:
  * every other API call answers 403 password_change_required until POST /api/session/password.
  */
 export const POST = api(async (event) => {
-  const body = (await readJson(event, 4096)) as { username?: unknown; password?: unknown; totp?: unknown };
+  const body = (await readJson(event, 4096)) as {
+    username?: unknown;
+    password?: unknown;
+    totp?: unknown;
+    device?: unknown;
+  };
   if (typeof body?.username !== 'string' || typeof body?.password !== 'string')
     fail('validation_failed', 'body must be {"username": string, "password": string, "totp"?: string}');
   if (body.totp !== undefined && body.totp !== null && typeof body.totp !== 'string')
@@ -23,6 +30,7 @@ export const POST = api(async (event) => {
     const r = await getServices().sessions.login(body.username, body.password, {
       ip: event.getClientAddress(),
       totp: (body.totp as string | undefined) ?? null,
+      device: body.device === true,
     });
     setSessionCookie(event.cookies, event.url, r.token);
     return json({ token: r.token, user: r.user }, { headers: { 'cache-control': 'no-store' } });
