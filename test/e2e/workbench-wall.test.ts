@@ -263,10 +263,12 @@ describe('the wall and pages (Chromium, SIMULATED fleet)', { timeout: 240_000 },
       .poll(() => page.$$eval('[data-testid=metric-select] option', (o) => o.map((x) => x.textContent)))
       .toContain('可燃气体浓度 (%LEL)');
     const href = await page.getAttribute('[data-testid=readings-csv]', 'href');
-    const csv = await (
-      await fetch(platform.url + href!, { headers: { authorization: `Bearer ${adminToken}` } })
-    ).text();
-    expect(csv.startsWith('\uFEFFts,received_at,seq,')).toBe(true);
+    const res = await fetch(platform.url + href!, { headers: { authorization: `Bearer ${adminToken}` } });
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
+    expect(bytes.subarray(0, 3).toString('hex')).toBe('efbbbf'); // UTF-8 BOM: spreadsheets read Chinese right
+    const csv = bytes.subarray(3).toString('utf8');
+    expect(csv.startsWith('ts,received_at,seq,')).toBe(true);
     expect(csv.split('\n').filter(Boolean).length).toBeGreaterThan(1);
     expect(await page.textContent('nav[aria-label=main]')).toContain('视频');
     await page.screenshot({ path: artifactPath('workbench-devices.png') });
