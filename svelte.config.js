@@ -18,6 +18,9 @@ const config = {
       serviceWorker: 'web/service-worker',
     },
     alias: { $core: 'core' },
+    // The service worker (web/service-worker.ts) is for the grid worker's app only: /m registers it with scope
+    // /m, so the wall and the other pages never download the offline cache.
+    serviceWorker: { register: false },
     // The wall is served from our own Node server. The origin check for cross-site form posts is done in
     // web/hooks.server.ts (web/lib/server/csrf.ts) instead of here, so that Open311 clients can POST
     // form-encoded service requests without an Origin header, as GeoReport v2 says; '*' turns the
