@@ -83,7 +83,17 @@ function user(
   scopeDepartment: string | null = null,
   level: SessionUser['level'] = null,
 ): SessionUser {
-  return { username, name: username, role, scopeGrid, scopeDepartment, level, disabled: false };
+  return {
+    username,
+    name: username,
+    role,
+    scopeGrid,
+    scopeDepartment,
+    level,
+    disabled: false,
+    mustChangePassword: false,
+    totpEnabled: false,
+  };
 }
 
 export const USERS = {

@@ -30,7 +30,7 @@ async function call(method: string, path: string, body?: unknown, headers: Recor
         ? {}
         : { 'content-type': body instanceof Uint8Array ? 'application/octet-stream' : 'application/json' }),
     },
-    body: body === undefined ? undefined : body instanceof Uint8Array ? body : JSON.stringify(body),
+    body: body === undefined ? undefined : body instanceof Uint8Array ? Buffer.from(body) : JSON.stringify(body),
   });
   const text = await r.text();
   return { status: r.status, body: text ? JSON.parse(text) : null };
