@@ -231,13 +231,22 @@ describe.skipIf(!HAVE)('field cases: devices', () => {
     try {
       const ctx = await browser.newContext({ viewport: { width: 1600, height: 900 } });
       const page = await ctx.newPage();
+      const errors: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error') errors.push(m.text());
+      });
+      page.on('pageerror', (e) => errors.push(String(e)));
+      // Signed in through the API: the context keeps the session cookie.
+      const signin = await ctx.request.post(p.url + '/api/session', {
+        data: { username: 'admin', password: ADMIN_PASSWORD },
+      });
+      expect(signin.status()).toBe(200);
       await page.goto(p.url + '/devices');
-      await page.waitForURL(/\/login/);
-      await page.fill('input[name=username]', 'admin');
-      await page.fill('input[name=password]', ADMIN_PASSWORD);
-      await page.click('button[type=submit]');
-      await page.waitForURL(p.url + '/devices');
-      await page.waitForSelector('[data-testid=devices-table] tbody tr');
+      await page.waitForSelector('[data-testid=devices-table] tbody tr').catch(async (e) => {
+        const html = await page.content();
+        console.log(page.url(), errors, html.length);
+        throw e;
+      });
       await page.fill('input[type=search]', 'fc-');
       await page.click('[data-testid=devices-table] button:text-is("fc-smk-101")', { force: true });
       await expect.poll(() => page.textContent('[data-testid=device-skew]')).toMatch(/^8 h/);
