@@ -350,7 +350,7 @@ const PRIORITIES: Record<string, [string, string]> = {
  */
 const BILINGUAL: [string, string, string][] = [
   ...CATEGORIES.map((c): [string, string, string] => [`${c.zh} ${c.en}`, c.zh, c.en]),
-  ['迟报 Late report', '迟报', 'Late report'],
+  ['迟报 Late report', '迟报', 'Late report'] as [string, string, string],
 ].sort((a, b) => b[0].length - a[0].length);
 
 export function titleIn(title: string, lang: Lang): string {
