@@ -38,24 +38,51 @@ export const SERVICE_KIND = 'service';
 
 /** Longest client id accepted, characters (MQTT 3.1.1 §3.1.3.1 lets a server refuse long ids). */
 export const MAX_CLIENT_ID = 128;
-/** The suffix after `{id}:` in a client id: 1–64 letters, digits, `.`, `_`, `-`. */
+/** The suffix after `{id}` and a separator in a client id: 1–64 letters, digits, `.`, `_`, `-`. */
 export const CLIENT_ID_SUFFIX = /^[A-Za-z0-9._-]{1,64}$/;
+/**
+ * Separators between the principal id and a suffix. `:` never occurs in a registered id, so `{id}:{suffix}`
+ * can never be another principal's id; `-`, `_` and `.` do occur in ids (devices' own tools commonly connect
+ * as `{id}-startup`, `{id}_1`), so such a client id is allowed only when it is not itself a registered id.
+ */
+const SEPARATORS = new Set([':', '-', '_', '.']);
 
 /**
- * The client-id rule (README "Security → MQTT"): a client authenticated as `id` connects with client id
- * `id` or `id:{suffix}` (suffix: CLIENT_ID_SUFFIX), at most MAX_CLIENT_ID characters. So one principal
- * can never take over another's session; a second connection of the same principal with the same client
- * id is the only takeover there is (MQTT 3.1.1 §3.1.4-2). Empty client ids are refused too.
+ * The shape of a client id for a client authenticated as `principalId` (README "Security → MQTT"):
+ * - `own`: the principal's id itself;
+ * - `suffixed-safe`: `{id}:{suffix}`, never another principal's id;
+ * - `suffixed`: `{id}{-|_|.}{suffix}`: allowed unless it is another registered principal's id;
+ * - `refused`: anything else — another principal's id, an empty id, an id over MAX_CLIENT_ID characters.
+ * A second connection of the same principal with the same client id is the only takeover there is
+ * (MQTT 3.1.1 §3.1.4-2).
  */
-export function clientIdAllowed(principalId: string, clientId: string): boolean {
-  if (!clientId || clientId.length > MAX_CLIENT_ID) return false;
-  if (clientId === principalId) return true;
-  return (
+export function clientIdShape(principalId: string, clientId: string): 'own' | 'suffixed-safe' | 'suffixed' | 'refused' {
+  if (!clientId || clientId.length > MAX_CLIENT_ID) return 'refused';
+  if (clientId === principalId) return 'own';
+  const sep = clientId[principalId.length];
+  if (
     clientId.length > principalId.length + 1 &&
     clientId.startsWith(principalId) &&
-    clientId[principalId.length] === ':' &&
+    SEPARATORS.has(sep) &&
     CLIENT_ID_SUFFIX.test(clientId.slice(principalId.length + 1))
-  );
+  )
+    return sep === ':' ? 'suffixed-safe' : 'suffixed';
+  return 'refused';
+}
+
+/**
+ * Whether `clientId` is allowed for `principalId`; `isRegistered` answers whether an id names a registered
+ * principal (consulted only for `-`/`_`/`.` suffixes).
+ */
+export async function clientIdAllowed(
+  principalId: string,
+  clientId: string,
+  isRegistered: (id: string) => Promise<boolean>,
+): Promise<boolean> {
+  const shape = clientIdShape(principalId, clientId);
+  if (shape === 'refused') return false;
+  if (shape === 'suffixed') return !(await isRegistered(clientId));
+  return true;
 }
 
 /** CONNACK return codes of MQTT 3.1.1 (§3.2.2.3). */
@@ -141,6 +168,8 @@ export async function admitConnect(
     limiter: ConnectLimiter;
     knownGood?(id: string, secret: string): boolean;
     serviceSecret?: string | null;
+    /** Whether an id names a registered principal (device or gateway). */
+    isRegistered(id: string): Promise<boolean>;
   },
   req: { username: string | undefined; password: string | undefined; clientId: string; address: string | null },
 ): Promise<ConnectResult> {
@@ -162,7 +191,8 @@ export async function admitConnect(
     await deps.limiter.failed(username, address);
     return refuse(CONNACK.NOT_AUTHORIZED, 'bad_credentials');
   }
-  if (!clientIdAllowed(principal.id, clientId)) return refuse(CONNACK.IDENTIFIER_REJECTED, 'client_id');
+  if (!(await clientIdAllowed(principal.id, clientId, deps.isRegistered)))
+    return refuse(CONNACK.IDENTIFIER_REJECTED, 'client_id');
   return { ok: true, principal };
 }
 
@@ -245,7 +275,15 @@ export class DeviceAuth {
   ): void => {
     const secret = password?.toString('utf8');
     admitConnect(
-      { check: (id, s) => this.check(id, s), limiter: this.limiter, knownGood: (id, s) => this.knownGood(id, s) },
+      {
+        check: (id, s) => this.check(id, s),
+        limiter: this.limiter,
+        knownGood: (id, s) => this.knownGood(id, s),
+        isRegistered: async (id) => {
+          await this.devices.load(id);
+          return !!this.devices.get(id);
+        },
+      },
       { username, password: secret, clientId: client.id, address: clientAddress(client) },
     )
       .then(async (r) => {

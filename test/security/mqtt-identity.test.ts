@@ -10,7 +10,7 @@ import { connect as netConnect } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import type { Db } from '../../ingest/store/db.ts';
-import { CONNECT_LIMITS } from '../../ingest/broker/auth.ts';
+import { CONNECT_LIMITS, clientIdAllowed } from '../../ingest/broker/auth.ts';
 import { MAX_KEEPALIVE_S, startEmbeddedBroker } from '../../ingest/broker/embedded.ts';
 import { SECRETS, seededPglite, silentLog, startRig, waitFor, type Rig } from '../ingest/helpers.ts';
 import { openPglite } from '../../ingest/store/db.ts';
@@ -106,10 +106,13 @@ describe('client-id takeover', () => {
     expect(second.client.connected).toBe(true);
   });
 
-  it('accepts {id} and {id}:{suffix}; refuses empty, long, malformed and look-alike ids with CONNACK 2', async () => {
-    const ok = await attempt(rig.url, { clientId: 'd4:gw-01_a.b', username: 'd4', password: SECRETS.d4 });
-    expect(ok.result).toBe('connected');
-    ok.client.end(true);
+  it('accepts {id}, {id}:{suffix} and {id}-{suffix}; refuses empty, long, malformed and look-alike ids with CONNACK 2', async () => {
+    // `{id}-startup` is what a device's own tools use (mosquitto_pub -i fc-nvr-a-startup in the field cases).
+    for (const clientId of ['d4:gw-01_a.b', 'd4-startup', 'd4_1', 'd4.cli']) {
+      const ok = await attempt(rig.url, { clientId, username: 'd4', password: SECRETS.d4, clean: true });
+      expect([clientId, ok.result]).toEqual([clientId, 'connected']);
+      ok.client.end(true);
+    }
     const bad = [
       '', // MQTT 3.1.1 lets a server refuse an empty id; here it would be a random one
       'd4:' + 'x'.repeat(65), // suffix over 64
@@ -117,12 +120,29 @@ describe('client-id takeover', () => {
       'd4:a/b', // suffix outside A-Za-z0-9._-
       'd4:', // empty suffix
       'd40', // a longer id that starts with d4
+      'd4/x', // a separator outside : - _ .
       'mqttjs_1234abcd', // a library default
     ];
     for (const clientId of bad) {
       const r = await attempt(rig.url, { clientId, username: 'd4', password: SECRETS.d4, clean: true });
       expect([clientId, r.result]).toEqual([clientId, '2']);
     }
+  });
+});
+
+describe('clientIdAllowed', () => {
+  it('refuses an {id}-{suffix} id that is another registered principal, never asks for {id}:{suffix}', async () => {
+    const asked: string[] = [];
+    const registered = async (id: string) => {
+      asked.push(id);
+      return ['cam', 'cam-1', 'cam_2'].includes(id);
+    };
+    expect(await clientIdAllowed('cam', 'cam-1', registered)).toBe(false); // another camera's id
+    expect(await clientIdAllowed('cam', 'cam_2', registered)).toBe(false);
+    expect(await clientIdAllowed('cam', 'cam-startup', registered)).toBe(true);
+    expect(await clientIdAllowed('cam', 'cam:1', registered)).toBe(true);
+    expect(await clientIdAllowed('cam', 'cam', registered)).toBe(true);
+    expect(asked).toEqual(['cam-1', 'cam_2', 'cam-startup']);
   });
 });
 

@@ -30,8 +30,12 @@ export const POST = api(async (event) => {
   const action = field(body, 'action', 16) as AclAction;
   const deny = (reason: string) => json({ result: 'deny', reason });
   if (!username || !topic) return deny('bad_request');
-  if (!clientIdAllowed(username, clientId)) return deny('client_id');
   const devices = new DeviceCache(s.db, Date.now);
+  const registered = async (id: string) => {
+    await devices.load(id);
+    return !!devices.get(id);
+  };
+  if (!(await clientIdAllowed(username, clientId, registered))) return deny('client_id');
   let principal: Principal;
   if (username === SERVICE_ID) principal = { id: SERVICE_ID, kind: SERVICE_KIND };
   else {

@@ -1,6 +1,7 @@
 import { json } from '@sveltejs/kit';
 import { api, readJson } from '$lib/server/api.ts';
 import { admitConnect } from '../../../../../ingest/broker/auth.ts';
+import { DeviceCache } from '../../../../../ingest/consumer/registry.ts';
 import { field, hookLimiter, requireBroker } from '../hooks.ts';
 
 /**
@@ -10,7 +11,7 @@ import { field, hookLimiter, requireBroker } from '../hooks.ts';
  *
  * The same admission as the embedded broker (`admitConnect`, README "Security → MQTT"): registry
  * credentials (or the service login `_onegrid` / MQTT_SERVICE_SECRET), the client-id rule (`{id}` or
- * `{id}:{suffix}`), and the failed-CONNECT limits per id and per `peerhost` — while limited, refused without
+ * `{id}:{suffix}`, or `{id}-{suffix}` etc. when that is not another registered id), and the failed-CONNECT limits per id and per `peerhost` — while limited, refused without
  * running scrypt. A denied CONNECT never reaches the broker's session takeover, so the holder stays on.
  */
 export const POST = api(async (event) => {
@@ -21,6 +22,11 @@ export const POST = api(async (event) => {
       check: (id, secret) => s.ingest.checkCredentials(id, secret),
       limiter: hookLimiter,
       serviceSecret: s.config.mqttServiceSecret,
+      isRegistered: async (id) => {
+        const devices = new DeviceCache(s.db, Date.now);
+        await devices.load(id);
+        return !!devices.get(id);
+      },
     },
     {
       username: field(body, 'username') || undefined,
