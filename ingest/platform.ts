@@ -30,10 +30,10 @@ import {
   type UpgradeAuthDeps,
 } from './auth/sockets.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.ts';
-import { createIngest } from './consumer/index.ts';
-import { registerServices, type Services } from './services.ts';
 import { serviceBrokerUrl } from './broker/auth.ts';
 import { serviceClientId } from './consumer/external.ts';
+import { createIngest } from './consumer/index.ts';
+import { registerServices, type Services } from './services.ts';
 import { startSimulator, type Simulator } from './demo/simulator.ts';
 import { getKv } from './store/users.ts';
 import { localBus, mqttBus } from './live/bus.ts';
@@ -75,6 +75,7 @@ export async function startPlatform(
   const db: Db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const mig = await migrate(db);
   log.info({ applied: mig.applied, skipped: mig.skipped, features: mig.features, db: db.kind }, 'database ready');
+  for (const w of mig.warnings) log.warn(w);
   const seedResult = await seed(db, { adminPassword: config.adminPassword, demo: config.demo });
   if (seedResult.seeded) log.info('sample district 120106 (synthetic) loaded');
 

@@ -211,9 +211,26 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
     paths: {
       '/healthz': {
         get: {
-          summary: 'Readiness',
+          summary: 'Readiness, and what the platform decided about optional database extensions',
           security: [],
-          responses: ok({ type: 'object', properties: { ok: { type: 'boolean' } } }),
+          responses: ok({
+            type: 'object',
+            properties: {
+              ok: { type: 'boolean' },
+              db: { type: 'string', enum: ['pglite', 'postgres'] },
+              timescale: {
+                type: 'string',
+                description:
+                  "TimescaleDB's state: enabled, usable, not installed, 'available, not preloaded', 'available, not permitted', 'available, failed', not applicable",
+              },
+              postgis: { type: 'string', description: "PostGIS's state, the same values" },
+              extensions: {
+                type: 'object',
+                description: 'per extension: {use, state, reason?, fix?}',
+                additionalProperties: { type: 'object' },
+              },
+            },
+          }),
         },
       },
       '/metrics': {
@@ -422,6 +439,31 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
           responses: { ...ok(anyJson, 'GeoJSON FeatureCollection'), ...errors('400', '401') },
         },
       },
+      '/api/grids/{code}/workers': {
+        get: {
+          summary:
+            'The grid workers (网格员) of a unit: enabled gridworker users whose scope covers the code or lies inside it — {grid, workers: [{username, name, scope}]}',
+          parameters: [
+            { name: 'code', in: 'path', required: true, schema: { type: 'string', pattern: '^\\d{6,20}$' } },
+          ],
+          responses: {
+            ...ok({
+              type: 'object',
+              properties: {
+                grid: { type: 'string' },
+                workers: {
+                  type: 'array',
+                  items: {
+                    type: 'object',
+                    properties: { username: { type: 'string' }, name: { type: 'string' }, scope: { type: 'string' } },
+                  },
+                },
+              },
+            }),
+            ...errors('400', '401', '404'),
+          },
+        },
+      },
       '/api/grids/join': {
         get: {
           summary: 'The four grid codes of a point (nulls outside)',
@@ -553,6 +595,38 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
             q('bucket', 'e.g. 1m, 5m, 1h'),
           ],
           responses: { ...ok(anyJson), ...errors('400', '401', '404') },
+        },
+      },
+      '/api/devices/{id}/metrics': {
+        get: {
+          summary:
+            'The metric names the device has reported, most frequent first (from its latest 500 readings): {device, metrics: [string]}',
+          parameters: [idParam('device id')],
+          responses: {
+            ...ok({
+              type: 'object',
+              properties: { device: { type: 'string' }, metrics: { type: 'array', items: { type: 'string' } } },
+            }),
+            ...errors('401', '404'),
+          },
+        },
+      },
+      '/api/devices/{id}/readings.csv': {
+        get: {
+          summary:
+            'Raw readings as CSV (RFC 4180, UTF-8 with BOM): ts (device time, UTC), received_at, seq, one column per metric; oldest first, at most 100,000 rows',
+          parameters: [
+            idParam('device id'),
+            q('from', 'ISO-8601 or epoch ms (default: to − 24 h)'),
+            q('to', 'ISO-8601 or epoch ms (default: now)'),
+          ],
+          responses: {
+            '200': {
+              description: 'text/csv attachment',
+              content: { 'text/csv': { schema: { type: 'string' } } },
+            },
+            ...errors('400', '401', '404'),
+          },
         },
       },
       '/api/intake/isapi/{cameraId}': {
