@@ -296,6 +296,11 @@ export async function startPlatform(
   const http: Server = config.tls
     ? createHttpsServer({ cert: config.tls.cert, key: config.tls.key, minVersion: 'TLSv1.2' }, onRequest)
     : createServer(onRequest);
+  // Keep idle connections longer than a proxy in front keeps its upstream ones (nginx's keepalive_timeout is
+  // 60 s): with Node's default 5 s, the server closes a connection just as the proxy reuses it, and that
+  // request fails with ECONNRESET (a known pitfall of Node behind load balancers; see nodejs/node#27363).
+  http.keepAliveTimeout = 65_000;
+  http.headersTimeout = 66_000;
   http.on('upgrade', (req, socket, head) => {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');

@@ -1,6 +1,16 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { ensureSystemPackages } from './system.ts';
 
-/** Vitest global setup: system programs present (installed when root on Debian), once per run. */
-export default function setup(): void {
+/**
+ * Vitest global setup, once per run: system programs present (installed when root on Debian), and a folder
+ * for this run's shared fixtures (the seeded DATA_DIR template of test/harness/platform.ts), removed at the end.
+ * Workers are forked after this and inherit the environment.
+ */
+export default function setup(): () => void {
   ensureSystemPackages();
+  const run = mkdtempSync(path.join(tmpdir(), 'onegrid-run-'));
+  process.env.ONEGRID_TEST_RUN_DIR = run;
+  return () => rmSync(run, { recursive: true, force: true });
 }

@@ -3,7 +3,7 @@
  * temporary DATA_DIR and free ports; waits for /healthz.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports.ts';
@@ -21,10 +21,71 @@ export interface PlatformHandle {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
+/**
+ * A PGlite DATA_DIR already migrated and seeded (sample district, devices, admin with ADMIN_PASSWORD, no demo),
+ * made once per test run by the first platform that needs it and copied for the others: seeding costs a
+ * platform start ~15 s on a 2-core machine (scrypt for every gateway secret, 1,126 grids, 2,810 devices).
+ * The run's folder comes from vitest's global setup; outside a test run (bench) there is none and every
+ * platform starts cold. Workers build it under a lock (an atomic mkdir); a failure falls back to cold starts.
+ */
+async function seededTemplate(): Promise<string | null> {
+  const run = process.env.ONEGRID_TEST_RUN_DIR;
+  if (!run || !existsSync(run)) return null;
+  const dir = path.join(run, 'template');
+  const ready = path.join(run, 'template.ready');
+  const failed = path.join(run, 'template.failed');
+  const lock = path.join(run, 'template.lock');
+  let mine = false;
+  try {
+    mkdirSync(lock);
+    mine = true;
+  } catch {
+    /* another worker builds it */
+  }
+  if (mine) {
+    try {
+      mkdirSync(dir);
+      const p = await startPlatformProcess({ dataDir: dir, template: false, timeoutMs: 180_000 });
+      const code = await p.stop('SIGTERM');
+      if (code !== 0) throw new Error(`template platform exited with ${code}`);
+      writeFileSync(ready, '');
+    } catch (e) {
+      writeFileSync(failed, String(e));
+      return null;
+    }
+  }
+  const deadline = Date.now() + 240_000;
+  while (!existsSync(ready)) {
+    if (existsSync(failed) || Date.now() > deadline) return null;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return dir;
+}
+
 export async function startPlatformProcess(
-  opts: { env?: Record<string, string>; demo?: boolean; dataDir?: string; timeoutMs?: number } = {},
+  opts: {
+    env?: Record<string, string>;
+    demo?: boolean;
+    dataDir?: string;
+    timeoutMs?: number;
+    /** false: a truly first start (migrate and seed here) even when a seeded template could be copied. */
+    template?: boolean;
+  } = {},
 ): Promise<PlatformHandle> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'onegrid-data-'));
+  // Start from the run's seeded template when this start would only repeat its seeding: an empty PGlite
+  // DATA_DIR, no demo fleet (demo seeds sample users whose passwords print once), the harness's admin password.
+  if (
+    opts.template !== false &&
+    !opts.demo &&
+    !opts.env?.DATABASE_URL &&
+    !opts.env?.ADMIN_PASSWORD &&
+    opts.env?.DEMO !== '1' &&
+    readdirSync(dataDir).length === 0
+  ) {
+    const tpl = await seededTemplate();
+    if (tpl) cpSync(tpl, dataDir, { recursive: true });
+  }
   const port = await freePort();
   const mqttPort = await freePort();
   const proc = spawn(process.execPath, ['bin/onegrid.js', 'start', '--no-build', ...(opts.demo ? [] : ['--no-demo'])], {
@@ -71,10 +132,17 @@ export async function startPlatformProcess(
     proc,
     output: () => out,
     async login(username = 'admin', password = ADMIN_PASSWORD) {
-      const r = await fetch(`${url}/api/session`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ username, password }),
+      const post = () =>
+        fetch(`${url}/api/session`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username, password }),
+        });
+      // A kept-alive connection from the /healthz polling may be closed by the server just as this POST reuses
+      // it (ECONNRESET); fetch retries only idempotent requests, so a sign-in is sent again once, on a new one.
+      const r = await post().catch((e: unknown) => {
+        if ((e as { cause?: { code?: string } })?.cause?.code !== 'ECONNRESET') throw e;
+        return post();
       });
       if (!r.ok) throw new Error(`login ${username}: ${r.status} ${await r.text()}`);
       return ((await r.json()) as { token: string }).token;

@@ -23,7 +23,7 @@ describe('one process: npm start', () => {
   it('starts on embedded parts, serves grids and joins, and shuts down gracefully', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'onegrid-plat-'));
     dirs.push(dataDir);
-    p = await startPlatformProcess({ dataDir });
+    p = await startPlatformProcess({ dataDir, template: false }); // a true first start: migrate and seed
     const health = await (await fetch(`${p.url}/healthz`)).json();
     expect(health).toMatchObject({ ok: true, db: 'pglite', broker: 'embedded', grids: 1126 });
     // optional extensions: the decision and its reason (PGlite has none)

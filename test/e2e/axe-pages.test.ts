@@ -1,0 +1,73 @@
+/**
+ * axe on every page a user opens (issue 13: "axe finds no serious or critical issue on any page"), in
+ * Chromium, as the user who uses it: the sign-in page signed out; /cases, /devices, /video and /admin/users as
+ * the admin; the grid worker's app /m as a grid worker. The wall itself is checked, with its drawer, in
+ * workbench-wall.test.ts (its WebGL canvas is excluded there, as here).
+ */
+import AxeBuilder from '@axe-core/playwright';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium } from '../harness/browser.ts';
+import { startPlatformProcess, type PlatformHandle } from '../harness/platform.ts';
+import { userToken } from '../harness/accounts.ts';
+import { SESSION_COOKIE } from '../../ingest/auth/sessions.ts';
+
+let p: PlatformHandle;
+let browser: Browser;
+let admin: string;
+let worker: string;
+
+beforeAll(async () => {
+  [p, browser] = await Promise.all([startPlatformProcess(), launchChromium()]);
+  admin = await p.login();
+  worker = await userToken(p, admin, 'axe-worker', {
+    role: 'gridworker',
+    name: '无障碍网格员',
+    scope: { grid: '120106001001001' },
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await p?.stop();
+});
+
+async function pageAs(token: string | null): Promise<Page> {
+  const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+  if (token) await ctx.addCookies([{ name: SESSION_COOKIE, value: token, url: p.url }]);
+  return ctx.newPage();
+}
+
+async function seriousViolations(page: Page, path: string, ready: string): Promise<string[]> {
+  await page.goto(`${p.url}${path}`);
+  await page.waitForSelector(ready, { timeout: 60_000 });
+  const r = await new AxeBuilder({ page }).exclude('.map canvas').exclude('canvas').analyze();
+  return r.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${path}: ${v.id} ${v.nodes.map((n) => n.target.join(' ')).join(' | ')}`);
+}
+
+describe('axe: no serious or critical issue on any page', () => {
+  it('the sign-in page', async () => {
+    const page = await pageAs(null);
+    expect(await seriousViolations(page, '/login', 'form')).toEqual([]);
+    await page.context().close();
+  });
+
+  it('/cases, /devices, /video and /admin/users as the admin', async () => {
+    const page = await pageAs(admin);
+    const found: string[] = [];
+    for (const path of ['/cases', '/devices', '/video', '/admin/users'])
+      found.push(...(await seriousViolations(page, path, 'main, h1')));
+    expect(found).toEqual([]);
+    await page.context().close();
+  });
+
+  it('the grid worker app /m as a grid worker, on a phone', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 360, height: 780 }, isMobile: true, hasTouch: true });
+    await ctx.addCookies([{ name: SESSION_COOKIE, value: worker, url: p.url }]);
+    const page = await ctx.newPage();
+    expect(await seriousViolations(page, '/m', 'main, h1')).toEqual([]);
+    await ctx.close();
+  });
+});
