@@ -15,6 +15,7 @@
 import { generateSecret, generateURI } from 'otplib';
 import QRCode from 'qrcode';
 import { DomainError } from '../../core/errors.ts';
+import { stripBidi } from '../../core/text.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import {
   clearLoginFailures,
@@ -164,7 +165,7 @@ export class Accounts {
         throw new DomainError('conflict', `user ${input.username} already exists`, { field: 'username' });
       await insertUser(t, {
         username: input.username,
-        name: input.name?.trim() || input.username,
+        name: stripBidi(input.name ?? '').trim() || input.username,
         ...spec,
         passwordHash,
         mustChangePassword: true,
@@ -205,7 +206,10 @@ export class Accounts {
   ): Promise<{ user: UserAdminRow; password: string | null }> {
     const before = await getUserAdmin(this.db, username);
     if (!before) throw new DomainError('not_found', `no user ${username}`);
-    if (patch.name !== undefined && (typeof patch.name !== 'string' || !patch.name.trim() || patch.name.length > 100))
+    if (
+      patch.name !== undefined &&
+      (typeof patch.name !== 'string' || !stripBidi(patch.name).trim() || patch.name.length > 100)
+    )
       invalid('name', 'name must be a non-empty string of at most 100 characters');
     if (patch.disabled !== undefined && typeof patch.disabled !== 'boolean')
       invalid('disabled', 'disabled must be a boolean');
@@ -241,7 +245,7 @@ export class Accounts {
     const password = patch.resetPassword ? generatePassword() : null;
     await this.db.tx(async (t) => {
       const fields = {
-        ...(patch.name !== undefined ? { name: patch.name.trim() } : {}),
+        ...(patch.name !== undefined ? { name: stripBidi(patch.name).trim() } : {}),
         ...(spec ?? {}),
         ...(patch.disabled !== undefined ? { disabled: patch.disabled } : {}),
       };
@@ -264,7 +268,7 @@ export class Accounts {
           },
           to: { role: spec.role, scopeGrid: spec.scopeGrid, scopeDepartment: spec.scopeDepartment, level: spec.level },
         });
-      if (patch.name !== undefined && patch.name.trim() !== before.name)
+      if (patch.name !== undefined && stripBidi(patch.name).trim() !== before.name)
         await audit('user_updated', { name: patch.name.trim() });
       if (patch.disabled === true && !before.disabled) await audit('user_disabled');
       if (patch.disabled === false && before.disabled) await audit('user_enabled');

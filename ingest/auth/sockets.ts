@@ -69,22 +69,28 @@ export interface UpgradeAuthDeps {
   tickets: TicketStore;
 }
 
-/** Who opens this WebSocket: cookie / bearer token, or a one-use `?ticket=`; null = nobody (401). */
+/**
+ * Who opens this WebSocket: cookie / bearer token, or a one-use `?ticket=`; null = nobody (401). A session
+ * that must first change its password or enrol a second factor gets no socket either, as it gets no API
+ * call (web/hooks.server.ts): the gate holds for live data and video too.
+ */
 export async function authenticateUpgrade(
   req: IncomingMessage,
   url: URL,
   deps: UpgradeAuthDeps,
 ): Promise<SocketSession | null> {
+  const admitted = (user: SessionUser | null) =>
+    user && !user.mustChangePassword && !user.totpEnrolmentRequired ? user : null;
   const token = tokenFromHeaders({ cookie: req.headers.cookie, authorization: req.headers.authorization });
   if (token) {
-    const user = await deps.userOfToken(token);
+    const user = admitted(await deps.userOfToken(token));
     return user ? { user, tokenHash: sha256Hex(token) } : null;
   }
   const ticket = url.searchParams.get('ticket');
   if (!ticket) return null;
   const t = deps.tickets.redeem(ticket);
   if (!t) return null;
-  const user = await deps.userOfTokenHash(t.tokenHash);
+  const user = admitted(await deps.userOfTokenHash(t.tokenHash));
   return user && user.username === t.username ? { user, tokenHash: t.tokenHash } : null;
 }
 

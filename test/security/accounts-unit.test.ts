@@ -10,7 +10,9 @@ import { seed } from '../../ingest/seed.ts';
 import { loadSampleUsers } from '../../geo-data/index.ts';
 import { verifySecret } from '../../ingest/auth/secrets.ts';
 import { passwordProblem } from '../../ingest/auth/password.ts';
-import { Sessions } from '../../ingest/auth/sessions.ts';
+import { Sessions, type SessionUser } from '../../ingest/auth/sessions.ts';
+import { TicketStore, authenticateUpgrade } from '../../ingest/auth/sockets.ts';
+import type { IncomingMessage } from 'node:http';
 import { Accounts } from '../../ingest/auth/accounts.ts';
 import { onRevocation, type Revocation } from '../../ingest/auth/revocation.ts';
 import { safeNext } from '../../web/lib/server/session.ts';
@@ -216,6 +218,52 @@ describe('sessions: idle timeout, lifetime, pruning, revocation', () => {
     await expect(
       cli.create({ username: 'zz.top', role: 'viewer', scopeGrid: '120106', password: '12345678' }, { actor: 'cli' }),
     ).rejects.toMatchObject({ code: 'weak_password' });
+  });
+});
+
+describe('display names and sockets', () => {
+  it('strips bidi controls from display names on create and change (titles and names read as they are)', async () => {
+    const d = await openPglite(null);
+    await migrate(d);
+    await seed(d, { adminPassword: ADMIN_PW, demo: false });
+    const a = new Accounts(d, null);
+    const { user } = await a.create(
+      { username: 'bidi.user', name: '\u202E王\u2066芳\u2069', role: 'viewer', scopeGrid: '120106' },
+      { actor: 'admin' },
+    );
+    expect(user.name).toBe('王芳');
+    await a.update('bidi.user', { name: 'x\u202Dy' }, { actor: 'admin' });
+    expect((await d.query<{ name: string }>(`SELECT name FROM users WHERE username = 'bidi.user'`)).rows[0].name).toBe(
+      'xy',
+    );
+    await expect(a.update('bidi.user', { name: '\u202E\u202C' }, { actor: 'admin' })).rejects.toMatchObject({
+      code: 'validation_failed',
+    });
+    await d.close();
+  });
+
+  it('a session that must change its password (or enrol 2FA) opens no /live or /video socket', async () => {
+    const base = {
+      username: 'w',
+      name: 'w',
+      role: 'viewer' as const,
+      scopeGrid: '120106',
+      scopeDepartment: null,
+      level: null,
+      disabled: false,
+      mustChangePassword: false,
+      totpEnabled: false,
+    };
+    const req = (token: string) => ({ headers: { authorization: `Bearer ${token}` } }) as IncomingMessage;
+    const url = new URL('http://x/live');
+    const deps = (u: SessionUser) => ({
+      userOfToken: async () => u,
+      userOfTokenHash: async () => u,
+      tickets: new TicketStore(),
+    });
+    expect(await authenticateUpgrade(req('t'), url, deps(base))).toMatchObject({ user: { username: 'w' } });
+    expect(await authenticateUpgrade(req('t'), url, deps({ ...base, mustChangePassword: true }))).toBeNull();
+    expect(await authenticateUpgrade(req('t'), url, deps({ ...base, totpEnrolmentRequired: true }))).toBeNull();
   });
 });
 

@@ -45,7 +45,7 @@ describe('headers', () => {
     }
     expect(directive('script-src')).not.toContain('intranet');
     expect(r.headers.get('x-frame-options')).toBe('DENY');
-    expect(r.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(r.headers.get('referrer-policy')).toBe('same-origin');
     expect(r.headers.get('permissions-policy')).toContain('camera=()');
     expect(r.headers.get('x-content-type-options')).toBe('nosniff');
     expect(r.headers.get('strict-transport-security')).toBeNull();

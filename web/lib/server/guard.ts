@@ -8,14 +8,14 @@
  *   `payload_too_large`, in the JSON error envelope.
  * - Unknown `/api/*` paths → JSON 404 `not_found` (not the HTML error page).
  * - Headers: `X-Content-Type-Options: nosniff`, `X-Frame-Options: DENY` (with CSP `frame-ancestors 'none'`
- *   from svelte.config.js), `Referrer-Policy: no-referrer`, a `Permissions-Policy` that turns off what the
+ *   from svelte.config.js), `Referrer-Policy: same-origin`, a `Permissions-Policy` that turns off what the
  *   platform never uses, `Cache-Control: no-store` on every `/api/*` answer, and HSTS only when the request
  *   reached us over HTTPS (the adapter's protocol, from `X-Forwarded-Proto` of the TLS proxy in front).
  */
 const BODY_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE'];
 
 export const PERMISSIONS_POLICY =
-  'camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), midi=(), ' +
+  'camera=(), microphone=(), geolocation=(), payment=(), usb=(), serial=(), midi=(), ' +
   'magnetometer=(), gyroscope=(), accelerometer=(), display-capture=(), interest-cohort=(), fullscreen=(self)';
 export const HSTS = 'max-age=31536000; includeSubDomains';
 /** The grid worker's app (/m) uses the phone's position and camera, on our own origin only. */
@@ -143,7 +143,10 @@ export function secureHeaders(
     h.set('x-content-type-options', 'nosniff');
   }
   h.set('x-frame-options', 'DENY');
-  h.set('referrer-policy', 'no-referrer');
+  // same-origin, not no-referrer: under no-referrer a browser sends `Origin: null` with a plain form post
+  // (Fetch, "serializing a request origin"), which the CSRF check rightly refuses — the sign-in form without
+  // its script stopped working. same-origin still sends no referrer to any other site.
+  h.set('referrer-policy', 'same-origin');
   h.set('permissions-policy', /^\/m(\/|$)/.test(url.pathname) ? FIELD_PERMISSIONS_POLICY : PERMISSIONS_POLICY);
   h.set('cross-origin-opener-policy', 'same-origin');
   if (url.protocol === 'https:') h.set('strict-transport-security', HSTS);
