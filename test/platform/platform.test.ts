@@ -17,7 +17,9 @@ const cli = (args: string[], env: Record<string, string>) =>
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-describe('one process: npm start', () => {
+// Each test here starts whole processes (the platform cold and warm; the CLI, which migrates and seeds a
+// fresh data directory on its first run): generous limits, so a loaded 2-core machine is slow, not failing.
+describe('one process: npm start', { timeout: 180_000 }, () => {
   let p: PlatformHandle | undefined;
 
   it('starts on embedded parts, serves grids and joins, and shuts down gracefully', async () => {
@@ -76,7 +78,7 @@ describe('one process: npm start', () => {
   });
 });
 
-describe('the CLI', () => {
+describe('the CLI', { timeout: 180_000 }, () => {
   it('adds a device and a user, printing the secret once, as JSON on request', () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'onegrid-cli-'));
     dirs.push(dataDir);
