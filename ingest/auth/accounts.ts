@@ -23,7 +23,6 @@ import {
   getLoginState,
   getUserAdmin,
   insertUser,
-  recordLoginFailure,
   setPassword,
   setTotp,
   updateUser,
@@ -35,7 +34,7 @@ import { publishedVersion } from '../store/grids.ts';
 import { hashSecret, newSecret, verifySecret } from './secrets.ts';
 import { assertPasswordPolicy } from './password.ts';
 import { recordAudit } from './audit.ts';
-import { FAILURE_WINDOW_MS, LOCK_MS, MAX_FAILURES, checkTotp, type Sessions } from './sessions.ts';
+import { checkTotp, countTowardLock, type Sessions } from './sessions.ts';
 
 export const ROLES: readonly Role[] = [
   'admin',
@@ -118,19 +117,7 @@ export class Accounts {
    */
   private async failure(username: string, ip: string | null, reason: string): Promise<void> {
     await recordAudit(this.db, { kind: 'login_failed', actor: username, target: username, ip, detail: { reason } });
-    const r = await recordLoginFailure(this.db, username, new Date(), {
-      windowMs: FAILURE_WINDOW_MS,
-      max: MAX_FAILURES,
-      lockMs: LOCK_MS,
-    });
-    if (r.lockedUntil)
-      await recordAudit(this.db, {
-        kind: 'account_locked',
-        actor: null,
-        target: username,
-        ip,
-        detail: { failures: r.failures, until: r.lockedUntil.toISOString() },
-      });
+    await countTowardLock(this.db, username, ip);
   }
 
   private assertNotLocked(lockedUntil: Date | null): void {

@@ -15,7 +15,7 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { verify as verifyTotp } from 'otplib';
 import { DomainError } from '../../core/errors.ts';
-import type { Db } from '../store/db.ts';
+import type { Db, Queryable } from '../store/db.ts';
 import {
   clearLoginFailures,
   deleteSession,
@@ -119,20 +119,7 @@ export class Sessions {
       ip,
       detail: { reason },
     });
-    if (!known) return;
-    const r = await recordLoginFailure(this.db, username, new Date(), {
-      windowMs: FAILURE_WINDOW_MS,
-      max: MAX_FAILURES,
-      lockMs: LOCK_MS,
-    });
-    if (r.lockedUntil)
-      await recordAudit(this.db, {
-        kind: 'account_locked',
-        actor: null,
-        target: username,
-        ip,
-        detail: { failures: r.failures, until: r.lockedUntil.toISOString() },
-      });
+    if (known) await countTowardLock(this.db, username, ip);
   }
 
   /**
@@ -334,3 +321,24 @@ export function tokenFromHeaders(headers: { cookie?: string; authorization?: str
 }
 
 export const SESSION_COOKIE = 'og_session';
+
+/**
+ * One more failure toward the account lock (MAX_FAILURES within FAILURE_WINDOW_MS lock the account for
+ * LOCK_MS), and the lock audited when this failure sets it. Sign-in and a signed-in session's wrong password
+ * or code (ingest/auth/accounts.ts) count alike.
+ */
+export async function countTowardLock(db: Queryable, username: string, ip: string | null): Promise<void> {
+  const r = await recordLoginFailure(db, username, new Date(), {
+    windowMs: FAILURE_WINDOW_MS,
+    max: MAX_FAILURES,
+    lockMs: LOCK_MS,
+  });
+  if (r.lockedUntil)
+    await recordAudit(db, {
+      kind: 'account_locked',
+      actor: null,
+      target: username,
+      ip,
+      detail: { failures: r.failures, until: r.lockedUntil.toISOString() },
+    });
+}

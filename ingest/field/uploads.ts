@@ -9,9 +9,8 @@
  * kept for public views. A photo already stored under the same SHA-256 is not stored again.
  */
 import { createHash } from 'node:crypto';
-import sharp from 'sharp';
 import exifr from 'exifr';
-import { fileTypeFromBuffer } from 'file-type';
+import { publicCopy, sniffPhoto } from '../media/photo.ts';
 import { DomainError } from '../../core/errors.ts';
 import type { Db, Queryable } from '../store/db.ts';
 
@@ -19,9 +18,6 @@ import type { Db, Queryable } from '../store/db.ts';
 export const PHOTO_MAX_BYTES = 12 * 1024 * 1024;
 /** Largest chunk per PUT, bytes: below adapter-node's default BODY_SIZE_LIMIT (512 KiB). */
 export const CHUNK_MAX_BYTES = 256 * 1024;
-export const PHOTO_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
-/** Longest side of the public copy, px. */
-export const PUBLIC_MAX_PX = 2048;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -165,33 +161,24 @@ export async function storePhoto(q: Queryable, username: string, bytes: Buffer):
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   const known = await photoInfo(q, sha256);
   if (known) return known;
-  const sniffed = (await fileTypeFromBuffer(bytes))?.mime as string | undefined;
-  if (!sniffed || !(PHOTO_TYPES as readonly string[]).includes(sniffed))
+  const { photo, sniffed } = await sniffPhoto(bytes);
+  if (!photo)
     throw new DomainError(
       'unsupported_media',
       sniffed === 'image/heic' || sniffed === 'image/heif'
         ? 'HEIC/HEIF photos are not accepted: set the camera to JPEG ("Most Compatible") or let the app convert'
         : `a photo must be JPEG, PNG or WebP (got ${sniffed ?? 'content of no recognisable type'})`,
-      { mime: sniffed ?? null },
+      { mime: sniffed },
     );
-  let publicJpeg: Buffer;
-  try {
-    // rotate() applies the EXIF orientation; sharp writes no metadata unless asked (keepMetadata/withMetadata).
-    publicJpeg = await sharp(bytes, { limitInputPixels: 50_000_000 })
-      .rotate()
-      .resize({ width: PUBLIC_MAX_PX, height: PUBLIC_MAX_PX, fit: 'inside', withoutEnlargement: true })
-      .jpeg({ quality: 85 })
-      .toBuffer();
-  } catch {
-    throw new DomainError('validation_failed', 'the photo is damaged and cannot be read');
-  }
+  const publicJpeg = await publicCopy(bytes);
+  if (!publicJpeg) throw new DomainError('validation_failed', 'the photo is damaged and cannot be read');
   const exif = await photoExif(bytes);
   await q.query(
     `INSERT INTO field_photos (sha256, mime, size, bytes, public_jpeg, taken_at, lng, lat, uploaded_by)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sha256) DO NOTHING`,
     [
       sha256,
-      sniffed,
+      photo,
       bytes.length,
       bytes,
       publicJpeg,
@@ -201,7 +188,7 @@ export async function storePhoto(q: Queryable, username: string, bytes: Buffer):
       username,
     ],
   );
-  return { sha256, mime: sniffed, size: bytes.length, ...exif };
+  return { sha256, mime: photo, size: bytes.length, ...exif };
 }
 
 /** Finish an upload: every byte must be there (409 `conflict` with `details.received` otherwise). */

@@ -9,21 +9,17 @@
  * - At most MEDIA_MAX_BYTES (413 beyond). adapter-node's BODY_SIZE_LIMIT (512 KiB by default) applies to
  *   the whole request first: set it higher (e.g. BODY_SIZE_LIMIT=12M) to take phone photos.
  */
-import sharp from 'sharp';
-import { fileTypeFromBuffer } from 'file-type';
+import { publicCopy, sniffPhoto, type PhotoType } from '../media/photo.ts';
 import { Open311Error } from './api.ts';
 import type { Lang } from './lang.ts';
 
 export const MEDIA_MAX_BYTES = 10 * 1024 * 1024;
-export const MEDIA_TYPES = ['image/jpeg', 'image/png', 'image/webp'] as const;
-/** Longest side of the public copy, px. */
-export const PUBLIC_MAX_PX = 2048;
 
 export interface PreparedMedia {
   /** Sniffed type of the original. */
-  mime: (typeof MEDIA_TYPES)[number];
+  mime: PhotoType;
   original: Buffer;
-  /** image/jpeg, no metadata, at most PUBLIC_MAX_PX on its longest side. */
+  /** image/jpeg, no metadata, at most PUBLIC_MAX_PX on its longest side (ingest/media/photo.ts). */
   publicJpeg: Buffer;
 }
 
@@ -44,9 +40,8 @@ export function tooLarge(lang: Lang): Open311Error {
 export async function prepareMedia(bytes: Buffer, lang: Lang): Promise<PreparedMedia> {
   if (bytes.length > MEDIA_MAX_BYTES) throw tooLarge(lang);
   if (bytes.length === 0) throw new Open311Error(400, zhen(lang, 'media 文件为空。', 'The media file is empty.'));
-  const sniffed = await fileTypeFromBuffer(bytes);
-  const mime = sniffed?.mime as string | undefined;
-  if (!mime || !(MEDIA_TYPES as readonly string[]).includes(mime))
+  const { photo, sniffed: mime } = await sniffPhoto(bytes);
+  if (!photo)
     throw new Open311Error(
       415,
       zhen(
@@ -55,19 +50,11 @@ export async function prepareMedia(bytes: Buffer, lang: Lang): Promise<PreparedM
         `media must be a JPEG, PNG or WebP image (got ${mime ?? 'content of no recognisable type'}).`,
       ),
     );
-  let publicJpeg: Buffer;
-  try {
-    // rotate() applies the EXIF orientation before the metadata is dropped (sharp keeps none by default).
-    publicJpeg = await sharp(bytes, { limitInputPixels: 50_000_000 })
-      .rotate()
-      .resize({ width: PUBLIC_MAX_PX, height: PUBLIC_MAX_PX, fit: 'inside', withoutEnlargement: true })
-      .jpeg({ quality: 85 })
-      .toBuffer();
-  } catch {
+  const publicJpeg = await publicCopy(bytes);
+  if (!publicJpeg)
     throw new Open311Error(
       400,
       zhen(lang, 'media 图片已损坏，无法读取。', 'The media image is damaged and cannot be read.'),
     );
-  }
-  return { mime: mime as PreparedMedia['mime'], original: bytes, publicJpeg };
+  return { mime: photo, original: bytes, publicJpeg };
 }
