@@ -212,6 +212,7 @@ const DICT = {
   lastPatrol: { zh: '最近巡查', en: 'Last patrol' },
   noPatrol: { zh: '暂无巡查记录', en: 'No patrol yet' },
   intakeLink: { zh: '接件', en: 'New case' },
+  gridStudio: { zh: '网格划分', en: 'Grid studio' },
   downloadCsv: { zh: '下载原始读数 (CSV)', en: 'Download raw readings (CSV)' },
   noMetrics: { zh: '该设备尚无读数', en: 'This device has sent no readings yet' },
   // video
