@@ -12,6 +12,8 @@ describe('configuration', () => {
       dataDir: './data',
       adminPassword: null,
       logLevel: 'info',
+      sessionRecheckS: 30,
+      sessionCacheS: 60,
     });
     expect(Object.isFrozen(c)).toBe(true);
   });
@@ -26,6 +28,8 @@ describe('configuration', () => {
       ADMIN_PASSWORD: 'long-enough',
       DEMO: '1',
       LOG_LEVEL: 'DEBUG',
+      SESSION_RECHECK_S: '2',
+      SESSION_CACHE_S: '0',
     });
     expect(c).toMatchObject({
       port: 8080,
@@ -36,6 +40,8 @@ describe('configuration', () => {
       adminPassword: 'long-enough',
       demo: true,
       logLevel: 'debug',
+      sessionRecheckS: 2,
+      sessionCacheS: 0,
     });
   });
 
@@ -49,6 +55,10 @@ describe('configuration', () => {
     ['DEMO', 'maybe'],
     ['LOG_LEVEL', 'loud'],
     ['ADMIN_PASSWORD', 'short'],
+    ['SESSION_RECHECK_S', '0'],
+    ['SESSION_RECHECK_S', '1.5'],
+    ['SESSION_CACHE_S', '3601'],
+    ['SESSION_CACHE_S', 'soon'],
   ])('refuses %s=%s with a message naming the variable', (name, value) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(new RegExp(`^Invalid configuration: ${name} `));

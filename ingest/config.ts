@@ -52,6 +52,17 @@ export interface Config {
   readonly sessionIdleMin: number;
   /** A session ends this many hours after sign-in whatever its use (SESSION_MAX_HOURS, 1–168). */
   readonly sessionMaxHours: number;
+  /**
+   * Every open `/live` and `/video` socket's session is checked again this often (SESSION_RECHECK_S, 1–3600
+   * seconds): an expiry or an end not announced to this process closes the socket within it.
+   */
+  readonly sessionRecheckS: number;
+  /**
+   * A session looked up in the database is trusted this long before it is looked up again (SESSION_CACHE_S,
+   * 0–3600 seconds; 0 = every request asks the database). A session ended in this process is dropped at
+   * once; one ended elsewhere (another instance, the database directly) is seen within this.
+   */
+  readonly sessionCacheS: number;
   /** Who must sign in with a TOTP second factor (REQUIRE_2FA): `off` (optional for all) or `admin`. */
   readonly require2fa: 'off' | 'admin';
   /** Security audit entries are kept this many days, never fewer than 180 (AUDIT_RETENTION_DAYS). */
@@ -105,6 +116,8 @@ export const DEFAULTS = {
   open311FoldMin: 10, // minutes
   sessionIdleMin: 30, // minutes
   sessionMaxHours: 12, // hours (a command-centre shift)
+  sessionRecheckS: 30, // seconds
+  sessionCacheS: 60, // seconds
   require2fa: 'off',
   auditRetentionDays: 180, // days; GB/T 22239-2019 level 3 keeps audit records at least six months
   gridCodeProfile: 'gb15',
@@ -316,6 +329,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     open311FoldMin: int(env, 'OPEN311_FOLD_MIN', DEFAULTS.open311FoldMin, 0, 1440, 'minutes'),
     sessionIdleMin: int(env, 'SESSION_IDLE_MIN', DEFAULTS.sessionIdleMin, 1, 1440, 'minutes'),
     sessionMaxHours: int(env, 'SESSION_MAX_HOURS', DEFAULTS.sessionMaxHours, 1, 168, 'hours'),
+    sessionRecheckS: int(env, 'SESSION_RECHECK_S', DEFAULTS.sessionRecheckS, 1, 3600, 'seconds'),
+    sessionCacheS: int(env, 'SESSION_CACHE_S', DEFAULTS.sessionCacheS, 0, 3600, 'seconds'),
     require2fa: require2fa(env),
     auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', DEFAULTS.auditRetentionDays, 180, 36500, 'days'),
     gridCodeProfile: gridCodeProfile(env),

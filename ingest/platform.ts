@@ -97,6 +97,7 @@ export async function startPlatform(
     idleMin: config.sessionIdleMin,
     maxHours: config.sessionMaxHours,
     require2fa: config.require2fa,
+    cacheS: config.sessionCacheS,
   });
   // WebSocket sessions (ingest/auth/sockets.ts): cookie, bearer or a one-use ticket; re-checked by token hash.
   const tickets = new TicketStore();
@@ -104,11 +105,20 @@ export async function startPlatform(
   const userOfTokenHash = (h: string) => sessions.userByTokenHash(h);
   const socketAuth: UpgradeAuthDeps = { userOfToken: (t) => sessions.user(t), userOfTokenHash, tickets };
   const stillValid = async (h: string) => (await userOfTokenHash(h)) !== null;
-  const live = new LiveHub({ auth: socketAuth, stillValid, bus, log: log.child({ tier: 'live' }), registry });
+  const recheckMs = config.sessionRecheckS * 1000;
+  const live = new LiveHub({
+    auth: socketAuth,
+    stillValid,
+    recheckMs,
+    bus,
+    log: log.child({ tier: 'live' }),
+    registry,
+  });
   const videoGuard = new SocketGuard({
     name: 'video',
     maxPerUser: MAX_VIDEO_SOCKETS_PER_USER,
     stillValid,
+    recheckMs,
     onError: (err) => log.warn({ err }, '/video session re-check failed'),
   });
   // Cameras: one ffmpeg per camera on demand, shared by viewers; states reach the wall over /live.

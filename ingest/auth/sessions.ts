@@ -10,7 +10,8 @@
  * - Two-factor: with TOTP enrolled, the code is part of the sign-in (`totp_required` until given).
  * - A session ends after `idleMin` minutes without a request and `maxHours` after sign-in whatever its use;
  *   ended sessions are pruned every minute, and every end is announced (revocation.ts) so sockets close.
- * - Sessions are cached for up to a minute per token; an ended session's entry is dropped at once.
+ * - Sessions are cached for up to `cacheS` seconds per token (config SESSION_CACHE_S, default a minute); an
+ *   ended session's entry is dropped at once in this process.
  */
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { verify as verifyTotp } from 'otplib';
@@ -64,6 +65,8 @@ export interface SessionOptions {
   idleMin: number;
   maxHours: number;
   require2fa: 'off' | 'admin';
+  /** Seconds a looked-up session is trusted before the database is asked again (0 = always ask; default 60). */
+  cacheS?: number;
 }
 
 export interface LoginContext {
@@ -82,14 +85,15 @@ function rateLimited(res: RateLimiterRes | Error | unknown, what: string): Domai
 }
 
 export class Sessions {
-  // Token hash → user, for up to a minute: every API call and WebSocket authenticates, the database need
-  // not be hit each time.
+  // Token hash → user, for up to `cacheMs` (a minute by default): every API call and WebSocket authenticates,
+  // the database need not be hit each time.
   private cache = new Map<string, { user: SessionUser; until: number }>();
   private readonly attempts = new RateLimiterMemory({ points: ADDRESS_ATTEMPTS_PER_MIN, duration: 60 });
   private readonly failures = new RateLimiterMemory({ points: ADDRESS_FAILURES, duration: FAILURE_WINDOW_MS / 1000 });
   private pruneTimer: NodeJS.Timeout | null = null;
   readonly idleMs: number;
   readonly maxMs: number;
+  readonly cacheMs: number;
 
   constructor(
     private readonly db: Db,
@@ -97,6 +101,7 @@ export class Sessions {
   ) {
     this.idleMs = options.idleMin * 60_000;
     this.maxMs = options.maxHours * 3600_000;
+    this.cacheMs = (options.cacheS ?? 60) * 1000;
   }
 
   /** Throws `rate_limited` (with `details.retryAfterS`) when this address may not try now. */
@@ -210,11 +215,11 @@ export class Sessions {
       await this.end(key, u.username, 'expired', { idle: expiresAt.getTime() > now });
       return null;
     }
-    // last_seen_at is refreshed on each database look-up, so at most a minute behind.
+    // last_seen_at is refreshed on each database look-up, so at most `cacheMs` behind.
     await touchSession(this.db, key, new Date(now));
     const user = this.decorate(u);
     if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(key, { user, until: Math.min(now + 60_000, expiresAt.getTime()) });
+    if (this.cacheMs > 0) this.cache.set(key, { user, until: Math.min(now + this.cacheMs, expiresAt.getTime()) });
     return user;
   }
 

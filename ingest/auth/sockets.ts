@@ -10,7 +10,8 @@
  *   request without `Origin` is not a browser's and must authenticate like any API client.
  * - `SocketGuard`: each socket remembers its user and session token hash. A revocation (sign-out, expiry,
  *   password change, disable: ingest/auth/revocation.ts) closes the matching sockets at once with close
- *   code 4401; every `recheckMs` (30 s) each socket's session is checked again, so expiry closes it too.
+ *   code 4401; every `recheckMs` (config SESSION_RECHECK_S, default 30 s) each socket's session is checked
+ *   again, so expiry closes it too.
  *   At most `maxPerUser` sockets per user and kind: a further one is refused with HTTP 429 before the
  *   upgrade (the sockets already open — the walls in use — are never the ones dropped).
  */
@@ -23,7 +24,7 @@ import { onRevocation, type Revocation } from './revocation.ts';
 
 /** Close code for a socket whose session ended (sign-out, expiry, password change, disable). */
 export const CLOSE_SESSION_ENDED = 4401;
-/** How often every socket's session is checked again (ms). */
+/** How often every socket's session is checked again (ms), by default; config SESSION_RECHECK_S sets it. */
 export const SESSION_RECHECK_MS = 30_000;
 /** Sockets per user: `/live` (one per wall or tab) and `/video` (one per camera tile; a 4×4 wall is 16). */
 export const MAX_LIVE_SOCKETS_PER_USER = 20;
@@ -129,6 +130,7 @@ export class SocketGuard {
       maxPerUser: number;
       /** Whether a session (by token hash) is still valid. */
       stillValid(tokenHash: string): Promise<boolean>;
+      /** Re-check period (ms); default SESSION_RECHECK_MS. */
       recheckMs?: number;
       onError?: (err: unknown) => void;
     },

@@ -80,12 +80,15 @@ export class LiveHub {
       log: Logger;
       registry: Registry;
       maxPerUser?: number;
+      /** The periodic re-check's period (ms); default SESSION_RECHECK_MS. */
+      recheckMs?: number;
     },
   ) {
     this.guard = new SocketGuard({
       name: 'live',
       maxPerUser: deps.maxPerUser ?? MAX_LIVE_SOCKETS_PER_USER,
       stillValid: deps.stillValid,
+      recheckMs: deps.recheckMs,
       onError: (err) => deps.log.warn({ err }, '/live session re-check failed'),
     });
     this.gauge = new Gauge({

@@ -27,7 +27,9 @@ function upgradeStatus(url: string, headers: Record<string, string> = {}): Promi
 }
 
 beforeAll(async () => {
-  f = await startFixture();
+  // Short session re-check and cache periods (SESSION_RECHECK_S, SESSION_CACHE_S): the expiry test below waits
+  // for them, and their production defaults (30 s, 60 s) would only make it wait longer for the same proof.
+  f = await startFixture({ SESSION_RECHECK_S: '1', SESSION_CACHE_S: '2' });
   ws = f.p.url.replace('http', 'ws');
   camera = 'sec-cam-1';
   // A camera whose stream never comes up (nothing listens there): its viewers stay connected, waiting.
@@ -70,11 +72,12 @@ describe('sockets end with their session', () => {
     const token = await f.user({ username: 's-exp', role: 'viewer', scopeGrid: null });
     const live = await openSocket(`${ws}/live`, { authorization: `Bearer ${token}` });
     await f.db.query(`UPDATE sessions SET expires_at = now() - interval '1 second' WHERE username = 's-exp'`);
-    // Within SESSION_RECHECK_MS (30 s) of the session cache's minute: expiry changed behind the platform's
-    // back is only seen once its cached entry lapses (a normal expiry is known to the cache).
+    // Within SESSION_RECHECK_S (1 s here) of the session cache's SESSION_CACHE_S (2 s here): expiry changed
+    // behind the platform's back is only seen once its cached entry lapses (a normal expiry is known to the
+    // cache).
     const c = await live.closed;
     expect(c.code).toBe(CLOSE_SESSION_ENDED);
-  }, 150_000);
+  }, 60_000);
 
   it(`caps /live sockets per user at ${MAX_LIVE_SOCKETS_PER_USER}: the next is refused with 429`, async () => {
     const token = await f.user({ username: 's-cap', role: 'viewer', scopeGrid: null });
