@@ -6,3 +6,4 @@ export * from './cases/index.ts';
 export * from './rules/index.ts';
 export * from './grid/topology.ts';
 export * from './geo/transform.ts';
+export * from './grid/studio.ts';

@@ -75,6 +75,26 @@ export interface TopologyOptions {
   profile?: CodeProfile;
   /** Most problems of one kind reported per feature (default 5); the rest are counted in the message. */
   maxPerFeature?: number;
+  /**
+   * Latitude (degrees) of the equirectangular projection used for areas; default
+   * {@link projectionLatitude} of the features. The studio pins it per draft so that a report made on
+   * part of a set (core/grid/studio.ts revalidate) has the same areas as one made on all of it.
+   */
+  latitude?: number;
+}
+
+/** The default projection latitude: the mean latitude of the features' first positions (0 when none). */
+export function projectionLatitude(features: readonly TopologyFeature[]): number {
+  let latSum = 0,
+    latN = 0;
+  for (const f of features) {
+    const [, lat] = firstPosition(f?.geometry);
+    if (lat !== 0 && Math.abs(lat) < 90) {
+      latSum += lat;
+      latN++;
+    }
+  }
+  return latN ? latSum / latN : 0;
 }
 
 type Rings = Position[][];
@@ -402,17 +422,8 @@ export function validateTopology(features: readonly TopologyFeature[], options: 
     problems.push(p);
   };
 
-  // The area projection: equirectangular at the mean latitude of the first positions.
-  let latSum = 0,
-    latN = 0;
-  for (const f of features) {
-    const [, lat] = firstPosition(f?.geometry);
-    if (lat !== 0 && Math.abs(lat) < 90) {
-      latSum += lat;
-      latN++;
-    }
-  }
-  KX = R * RAD * Math.cos((latN ? latSum / latN : 0) * RAD);
+  // The area projection: equirectangular at the mean latitude of the first positions (or the one given).
+  KX = R * RAD * Math.cos((options.latitude ?? projectionLatitude(features)) * RAD);
   KY = R * RAD;
 
   // 1. Codes and geometry of each feature.

@@ -23,6 +23,8 @@ import {
   numberBaseGrids,
   validateTopology,
   type CodeProfile,
+  type EditInput,
+  type GridSnapshot,
   type TopologyReport,
 } from '../../core/index.ts';
 import type { Db, Queryable } from '../store/db.ts';
@@ -31,28 +33,12 @@ import type { GridFeature } from './io.ts';
 import { profileOfVersion, publishInTx, type PublishOptions, type PublishReport } from './publish.ts';
 import { diffRows, storeVersion, type VersionDiff } from './versions.ts';
 
-/** One grid as stored in a change set. */
-export interface GridSnapshot {
-  code: string;
-  level: number;
-  name: string;
-  parent: string | null;
-  kind: string;
-  households: number | null;
-  geometry: Polygon | MultiPolygon;
-}
+export type { EditInput, GridSnapshot };
 
 export interface ChangeOp {
   op: 'create' | 'update' | 'delete';
   before: GridSnapshot | null;
   after: GridSnapshot | null;
-}
-
-/** What a client sends: create {after}, update {code, after (partial)}, delete {code}. */
-export interface EditInput {
-  op: 'create' | 'update' | 'delete';
-  code?: string;
-  after?: Partial<GridSnapshot> & { code?: string };
 }
 
 export type DraftState = 'editing' | 'submitted' | 'approved' | 'published' | 'discarded';
