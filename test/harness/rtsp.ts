@@ -64,12 +64,19 @@ export async function startRtspServer(
     });
   });
   child.stdout!.resume();
+  // A server that dies under a test makes every later test of the file fail with "Connection refused":
+  // say so where the failure is read, with GStreamer's last words.
+  let stopping = false;
+  child.once('exit', (code, signal) => {
+    if (!stopping) process.stderr.write(`rtsp-server on port ${port} died (${signal ?? `exit ${code}`}): ${stderr}\n`);
+  });
   return {
     port,
     pid: child.pid!,
     url: (mount) => `rtsp://127.0.0.1:${port}/${mount.replace(/^\//, '')}`,
     stop: () =>
       new Promise<void>((resolve) => {
+        stopping = true;
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGKILL');
