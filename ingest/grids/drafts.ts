@@ -4,8 +4,11 @@
  * each with the grid `before` and `after` (null for none) — so that undo and redo (unbounded: every change
  * set is kept) survive a reload, the history says who did what, and two tabs cannot silently overwrite
  * each other: each mutation names the draft's `rev` it was made on and a stale one is refused
- * (`stale_version`, 409). After each mutation the draft's topology is validated with the core checker
- * (core/grid/topology.ts) and the report returned.
+ * (`stale_version`, 409). After each mutation the draft's topology report is returned: the last report is
+ * stored with the draft (migration 011, with its revision and projection latitude) and an edit, undo or
+ * redo re-checks only the neighbourhood of the grids it changed (core/grid/studio.ts revalidate, equal to
+ * a full check); without a report of the current revision the whole set is checked. Submit, approval and
+ * publishing always run the full check (core/grid/topology.ts).
  *
  * Review: the author submits, another analyst or an admin approves (nobody approves a draft they created
  * or edited), and publishing — atomic, ingest/grids/publish.ts — needs an approved draft without topology
@@ -21,11 +24,12 @@ import {
   codeProfile,
   levelOf,
   numberBaseGrids,
-  validateTopology,
   type CodeProfile,
   type EditInput,
   type GridSnapshot,
   type TopologyReport,
+  revalidate,
+  validateGrids,
 } from '../../core/index.ts';
 import type { Db, Queryable } from '../store/db.ts';
 import { createGridVersion, gridsOfVersion, publishedVersion, type GridRow } from '../store/grids.ts';
@@ -81,7 +85,8 @@ async function draftRow(q: Queryable, id: number, forUpdate = false) {
     profile: string;
     changes: number;
   }>(
-    `SELECT d.*, v.profile, (SELECT count(*)::int FROM grid_draft_changes c WHERE c.draft_id = d.id) AS changes
+    `SELECT d.id, d.version_id, d.base_version, d.label, d.state, d.rev, d.head, d.created_by, d.created_at,
+            d.approved_by, v.profile, (SELECT count(*)::int FROM grid_draft_changes c WHERE c.draft_id = d.id) AS changes
        FROM grid_drafts d JOIN grid_versions v ON v.id = d.version_id WHERE d.id = $1${forUpdate ? ' FOR UPDATE OF d' : ''}`,
     [id],
   );
@@ -178,18 +183,17 @@ export async function draftGrids(q: Queryable, id: number): Promise<GridRow[]> {
   return gridsOfVersion(q, (await draftRow(q, id)).version_id);
 }
 
-/** Topology of the draft's grids, with its own code profile. */
+/**
+ * The full topology check of the draft's grids as stored, with its own code profile (run before submit,
+ * approval and publishing; an edit's check is limited to its neighbourhood, see `mutate`).
+ */
 export async function validateDraft(q: Queryable, id: number): Promise<TopologyReport> {
-  const d = await draftRow(q, id);
+  return (await fullCheck(q, await draftRow(q, id))).report;
+}
+
+async function fullCheck(q: Queryable, d: { version_id: number; profile: string }) {
   const rows = await gridsOfVersion(q, d.version_id);
-  return validateTopology(
-    rows.map((r) => ({
-      type: 'Feature',
-      properties: { code: r.code, level: r.level, parent: r.parent },
-      geometry: r.geometry,
-    })),
-    { profile: codeProfile(d.profile) },
-  );
+  return validateGrids(rows.map(snapshot), { profile: codeProfile(d.profile) });
 }
 
 function snapshot(r: GridRow): GridSnapshot {
@@ -304,31 +308,80 @@ async function gridsAt(q: Queryable, d: { id: number; rev: number; version_id: n
   return new Map((await gridsOfVersion(q, d.version_id)).map((r) => [r.code, snapshot(r)]));
 }
 
-function validateSnapshots(grids: Iterable<GridSnapshot>, profile: CodeProfile): TopologyReport {
-  return validateTopology(
-    [...grids].map((r) => ({
-      type: 'Feature' as const,
-      properties: { code: r.code, level: r.level, parent: r.parent },
-      geometry: r.geometry,
-    })),
-    { profile },
-  );
+/** Remember a committed revision's grids (a rolled-back one must never be taken for the stored one). */
+function remember(id: number, rev: number, grids: Map<string, GridSnapshot>): void {
+  stateCache.delete(id);
+  if (stateCache.size >= CACHE_DRAFTS) stateCache.delete(stateCache.keys().next().value!);
+  stateCache.set(id, { rev, grids });
 }
 
-async function afterMutation(
+/** The draft's stored report when it is of revision `rev` (with its projection latitude), else null. */
+async function storedReport(
   q: Queryable,
   id: number,
-  withdraw: boolean,
-  next?: Map<string, GridSnapshot>,
-): Promise<MutationResult> {
-  // An edit withdraws a submission or an approval: the reviewer saw another set.
-  await q.query(
-    `UPDATE grid_drafts SET rev = rev + 1${withdraw ? `, state = 'editing', approved_by = NULL, approved_at = NULL` : ''} WHERE id = $1`,
+  rev: number,
+): Promise<{ report: TopologyReport; latitude: number } | null> {
+  const r = await q.query<{ report: TopologyReport | null; report_rev: number | null; report_lat: number | null }>(
+    `SELECT report, report_rev, report_lat FROM grid_drafts WHERE id = $1`,
     [id],
   );
+  const row = r.rows[0];
+  if (!row?.report || row.report_rev !== rev || row.report_lat === null) return null;
+  return { report: row.report, latitude: Number(row.report_lat) };
+}
+
+async function storeReport(q: Queryable, id: number, rev: number, report: TopologyReport, latitude: number) {
+  await q.query(`UPDATE grid_drafts SET report = $2, report_rev = $3, report_lat = $4 WHERE id = $1`, [
+    id,
+    JSON.stringify(report),
+    rev,
+    latitude,
+  ]);
+}
+
+/**
+ * The draft's topology report at its current revision: the stored one (kept by the last mutation), else
+ * a full check (then stored). Not a substitute for the full check before approval and publishing.
+ */
+export async function draftReport(q: Queryable, id: number): Promise<TopologyReport> {
   const d = await draftRow(q, id);
-  if (!next) return { draft: info(d), report: await validateDraft(q, id) };
-  return { draft: info(d), report: validateSnapshots(next.values(), codeProfile(d.profile)) };
+  const kept = await storedReport(q, id, d.rev);
+  if (kept) return kept.report;
+  const { report, latitude } = validateGrids((await gridsAt(q, d)).values(), { profile: codeProfile(d.profile) });
+  await storeReport(q, id, d.rev, report, latitude);
+  return report;
+}
+
+/**
+ * Apply change set `ops` to draft `d` (locked, on its revision) and bump the revision. The topology
+ * report after it checks only the neighbourhood of the changed grids (core/grid/studio.ts revalidate)
+ * when the report of revision `d.rev` is stored, else the whole set; it is stored for the next edit.
+ */
+async function mutate(
+  q: Queryable,
+  d: Awaited<ReturnType<typeof draftRow>>,
+  ops: readonly ChangeOp[],
+  current: Map<string, GridSnapshot>,
+): Promise<{ result: MutationResult; next: Map<string, GridSnapshot> }> {
+  await applyOps(q, d.version_id, ops);
+  const next = new Map(current);
+  for (const o of ops) if (o.before) next.delete(o.before.code);
+  for (const o of ops) if (o.after) next.set(o.after.code, o.after);
+  const profile = codeProfile(d.profile);
+  const kept = await storedReport(q, d.id, d.rev);
+  const { report, latitude } = kept
+    ? {
+        report: revalidate(kept.report, next.values(), ops, { profile, latitude: kept.latitude }),
+        latitude: kept.latitude,
+      }
+    : validateGrids(next.values(), { profile });
+  // An edit withdraws a submission or an approval: the reviewer saw another set.
+  await q.query(
+    `UPDATE grid_drafts SET rev = rev + 1, state = 'editing', approved_by = NULL, approved_at = NULL WHERE id = $1`,
+    [d.id],
+  );
+  await storeReport(q, d.id, d.rev + 1, report, latitude);
+  return { result: { draft: info(await draftRow(q, d.id)), report }, next };
 }
 
 /**
@@ -344,8 +397,7 @@ export async function editDraft(
 ): Promise<MutationResult> {
   if (!Array.isArray(input.ops) || input.ops.length === 0 || input.ops.length > 10_000)
     throw new DomainError('validation_failed', 'ops must be a list of 1 to 10,000 edits');
-  let next: Map<string, GridSnapshot> | null = null;
-  const result = await db.tx(async (q) => {
+  const { result, next } = await db.tx(async (q) => {
     const d = await draftRow(q, id, true);
     checkEditable(d);
     checkRev(d, input.rev);
@@ -360,7 +412,6 @@ export async function editDraft(
       if (e.op === 'delete') return { op: 'delete', before, after: null };
       return { op: 'update', before, after: complete(e.after, before, profile) };
     });
-    await applyOps(q, d.version_id, ops);
     // A new change set drops the ones undone after the head (no branching history).
     await q.query(`DELETE FROM grid_draft_changes WHERE draft_id = $1 AND seq > $2`, [id, d.head]);
     const summary = typeof input.summary === 'string' ? input.summary.slice(0, 500) : '';
@@ -369,21 +420,15 @@ export async function editDraft(
       [id, d.head + 1, actor, input.kind ?? 'edit', summary, JSON.stringify(ops)],
     );
     await q.query(`UPDATE grid_drafts SET head = head + 1 WHERE id = $1`, [id]);
-    next = new Map(current);
-    for (const o of ops) if (o.before) next.delete(o.before.code);
-    for (const o of ops) if (o.after) next.set(o.after.code, o.after);
-    return afterMutation(q, id, true, next);
+    return mutate(q, d, ops, current);
   });
-  // Cached once committed: a rolled-back revision must never be taken for the stored one.
-  stateCache.delete(id);
-  if (stateCache.size >= CACHE_DRAFTS) stateCache.delete(stateCache.keys().next().value!);
-  stateCache.set(id, { rev: result.draft.rev, grids: next! });
+  remember(id, result.draft.rev, next);
   return result;
 }
 
 /** Undo the change set at the head (its inverse applied); `stale_version` on a stale rev. */
 export async function undoDraft(db: Db, id: number, actor: string, rev: unknown): Promise<MutationResult> {
-  return db.tx(async (q) => {
+  const { result, next } = await db.tx(async (q) => {
     const d = await draftRow(q, id, true);
     checkEditable(d);
     checkRev(d, rev);
@@ -392,16 +437,18 @@ export async function undoDraft(db: Db, id: number, actor: string, rev: unknown)
       `SELECT ops, summary FROM grid_draft_changes WHERE draft_id = $1 AND seq = $2`,
       [id, d.head],
     );
-    await applyOps(q, d.version_id, inverse(c.rows[0].ops));
+    const current = await gridsAt(q, d);
     await q.query(`UPDATE grid_drafts SET head = head - 1 WHERE id = $1`, [id]);
     await event(q, id, actor, 'undo', { seq: d.head, summary: c.rows[0].summary });
-    return afterMutation(q, id, true);
+    return mutate(q, d, inverse(c.rows[0].ops), current);
   });
+  remember(id, result.draft.rev, next);
+  return result;
 }
 
 /** Re-apply the change set after the head. */
 export async function redoDraft(db: Db, id: number, actor: string, rev: unknown): Promise<MutationResult> {
-  return db.tx(async (q) => {
+  const { result, next } = await db.tx(async (q) => {
     const d = await draftRow(q, id, true);
     checkEditable(d);
     checkRev(d, rev);
@@ -410,11 +457,13 @@ export async function redoDraft(db: Db, id: number, actor: string, rev: unknown)
       [id, d.head + 1],
     );
     if (!c.rows[0]) throw new DomainError('conflict', 'nothing to redo');
-    await applyOps(q, d.version_id, c.rows[0].ops);
+    const current = await gridsAt(q, d);
     await q.query(`UPDATE grid_drafts SET head = head + 1 WHERE id = $1`, [id]);
     await event(q, id, actor, 'redo', { seq: d.head + 1, summary: c.rows[0].summary });
-    return afterMutation(q, id, true);
+    return mutate(q, d, c.rows[0].ops, current);
   });
+  remember(id, result.draft.rev, next);
+  return result;
 }
 
 export interface HistoryEntry {
@@ -529,7 +578,10 @@ export async function submitDraft(db: Db, id: number, actor: string, rev: unknow
     const d = await draftRow(q, id, true);
     checkRev(d, rev);
     if (d.state !== 'editing') throw new DomainError('illegal_transition', `draft ${id} is ${d.state}, not editing`);
+    // The reviewer is shown a full check, not one kept from edit to edit.
+    const full = await fullCheck(q, d);
     await q.query(`UPDATE grid_drafts SET state = 'submitted', rev = rev + 1 WHERE id = $1`, [id]);
+    await storeReport(q, id, d.rev + 1, full.report, full.latitude);
     await event(q, id, actor, 'submitted');
     return info(await draftRow(q, id));
   });
@@ -551,7 +603,7 @@ export async function approveDraft(db: Db, id: number, actor: string, rev: unkno
         'forbidden',
         'nobody approves a draft they made or edited: another analyst or an admin must',
       );
-    const report = await validateDraft(q, id);
+    const { report, latitude } = await fullCheck(q, d);
     if (!report.ok)
       throw new DomainError(
         'topology_invalid',
@@ -562,6 +614,7 @@ export async function approveDraft(db: Db, id: number, actor: string, rev: unkno
       `UPDATE grid_drafts SET state = 'approved', approved_by = $2, approved_at = now(), rev = rev + 1 WHERE id = $1`,
       [id, actor],
     );
+    await storeReport(q, id, d.rev + 1, report, latitude);
     await event(q, id, actor, 'approved');
     return info(await draftRow(q, id));
   });
@@ -592,7 +645,7 @@ export async function publishDraft(
         'illegal_transition',
         `draft ${id} is ${d.state}: it must be approved before it is published`,
       );
-    const topo = await validateDraft(q, id);
+    const topo = (await fullCheck(q, d)).report;
     if (!topo.ok)
       throw new DomainError('topology_invalid', `draft ${id} has ${topo.problems.length} topology problem(s)`, topo);
     const r = await publishInTx(q, d.version_id, opts);
