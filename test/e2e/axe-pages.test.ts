@@ -1,7 +1,7 @@
 /**
  * axe on every page a user opens (issue 13: "axe finds no serious or critical issue on any page"), in
  * Chromium, as the user who uses it: the sign-in page signed out; /cases, /devices, /video and /admin/users as
- * the admin; the grid worker's app /m as a grid worker. The wall itself is checked, with its drawer, in
+ * the admin; the grid studio /grids as an analyst; the grid worker's app /m as a grid worker. The wall itself is checked, with its drawer, in
  * workbench-wall.test.ts (its WebGL canvas is excluded there, as here).
  */
 import AxeBuilder from '@axe-core/playwright';
@@ -16,6 +16,7 @@ let p: PlatformHandle;
 let browser: Browser;
 let admin: string;
 let worker: string;
+let analyst: string;
 
 beforeAll(async () => {
   [p, browser] = await Promise.all([startPlatformProcess(), launchChromium()]);
@@ -24,6 +25,11 @@ beforeAll(async () => {
     role: 'gridworker',
     name: '无障碍网格员',
     scope: { grid: '120106001001001' },
+  });
+  analyst = await userToken(p, admin, 'axe-analyst', {
+    role: 'analyst',
+    name: '无障碍分析员',
+    scope: { grid: '120106' },
   });
 }, 240_000);
 
@@ -60,6 +66,21 @@ describe('axe: no serious or critical issue on any page', () => {
     for (const path of ['/cases', '/devices', '/video', '/admin/users'])
       found.push(...(await seriousViolations(page, path, 'main, h1')));
     expect(found).toEqual([]);
+    await page.context().close();
+  });
+
+  it('the grid studio /grids as an analyst, with a draft open', async () => {
+    const r = await fetch(`${p.url}/api/grids/drafts`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${analyst}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ from: 'published' }),
+    });
+    expect(r.status).toBe(201);
+    const { draft } = (await r.json()) as { draft: { id: number } };
+    const page = await pageAs(analyst);
+    expect(
+      await seriousViolations(page, `/grids?draft=${draft.id}`, '.studio-map[data-status=ready][data-grids]'),
+    ).toEqual([]);
     await page.context().close();
   });
 

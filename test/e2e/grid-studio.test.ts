@@ -7,20 +7,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { Feature, Polygon, Position } from 'geojson';
-import { pointOnFeature } from '@turf/turf';
+import { booleanPointInPolygon, pointOnFeature } from '@turf/turf';
 import { startPlatformProcess, type PlatformHandle } from '../harness/platform.ts';
 import { launchChromium, artifactPath } from '../harness/browser.ts';
 import { userToken } from '../harness/accounts.ts';
 import { SESSION_COOKIE } from '../../ingest/auth/sessions.ts';
 
 type Grid = Feature<Polygon, { code: string; level: number; name: string; parent: string | null }>;
-
-const SAMPLE = JSON.parse(
-  readFileSync(path.resolve(import.meta.dirname, '../../geo-data/sample/grids.geojson'), 'utf8'),
-) as { features: Grid[] };
 
 let p: PlatformHandle;
 let browser: Browser;
@@ -30,8 +24,12 @@ let bob: string;
 beforeAll(async () => {
   [p, browser] = await Promise.all([startPlatformProcess(), launchChromium()]);
   const admin = await p.login();
-  alice = await userToken(p, admin, 'studio-alice', { role: 'analyst', name: '网格分析员甲' });
-  bob = await userToken(p, admin, 'studio-bob', { role: 'analyst', name: '网格分析员乙' });
+  alice = await userToken(p, admin, 'studio-alice', {
+    role: 'analyst',
+    name: '网格分析员甲',
+    scope: { grid: '120106' },
+  });
+  bob = await userToken(p, admin, 'studio-bob', { role: 'analyst', name: '网格分析员乙', scope: { grid: '120106' } });
 }, 300_000);
 
 afterAll(async () => {
@@ -104,202 +102,234 @@ async function waitRev(page: Page, above: number) {
 }
 const rev = async (page: Page) => Number(await page.getAttribute('.studio-map', 'data-rev'));
 
-async function clickGrid(page: Page, g: Grid, shift = false) {
-  const inside = pointOnFeature(g).geometry.coordinates;
-  const s = await screen(page, inside);
+/** A point inside grid g near `near` (on the way to a point surely inside), so it is on screen. */
+function insideNear(g: Grid, near?: Position): Position {
+  const deep = pointOnFeature(g).geometry.coordinates;
+  if (!near) return deep;
+  for (const f of [0.15, 0.25, 0.35, 0.5, 0.7, 1]) {
+    const q = [near[0] + (deep[0] - near[0]) * f, near[1] + (deep[1] - near[1]) * f];
+    if (booleanPointInPolygon(q, g)) return q;
+  }
+  return deep;
+}
+
+async function clickGrid(page: Page, g: Grid, shift = false, near?: Position) {
+  const s = await screen(page, insideNear(g, near));
   if (shift) await page.keyboard.down('Shift');
   await page.mouse.click(s.x, s.y);
   if (shift) await page.keyboard.up('Shift');
 }
 
 describe('grid studio in Chromium, with the mouse', () => {
-  it('draft, move a shared vertex, split, merge, undo after a reload, approve, publish, the wall', { timeout: 900_000 }, async () => {
-    const { ctx, page } = await studioPage(alice);
-    await page.goto(`${p.url}/grids`);
-    await page.waitForSelector('html[data-hydrated=true]', { timeout: 120_000 });
-    expect(await page.textContent('h1')).toBe('网格划分工作室');
-    await page.click('[data-testid=new-draft]');
-    await page.waitForSelector('.studio-map[data-status=ready][data-grids="992"]', { timeout: 180_000 });
-    await page.waitForURL(/\/grids\?draft=\d+/);
-    const id = Number(new URL(page.url()).searchParams.get('draft'));
-    await page.screenshot({ path: artifactPath('grid-studio-draft.png') });
+  it(
+    'draft, move a shared vertex, split, merge, undo after a reload, approve, publish, the wall',
+    { timeout: 900_000 },
+    async () => {
+      const { ctx, page } = await studioPage(alice);
+      await page.goto(`${p.url}/grids`);
+      await page.waitForSelector('html[data-hydrated=true]', { timeout: 120_000 });
+      expect(await page.textContent('h1')).toBe('网格划分工作室');
+      await page.click('[data-testid=new-draft]');
+      await page.waitForSelector('.studio-map[data-status=ready][data-grids="992"]', { timeout: 180_000 });
+      await page.waitForURL(/\/grids\?draft=\d+/);
+      const id = Number(new URL(page.url()).searchParams.get('draft'));
+      await page.screenshot({ path: artifactPath('grid-studio-draft.png') });
 
-    // --- Move a vertex shared by two grids of one community -------------------------------------------
-    const start = await getDraft(id);
-    expect(start.report.ok).toBe(true);
-    const A = byCode(start, '120106001001001')!;
-    const owners = new Map<string, string[]>();
-    for (const g of base(start))
-      for (const q of g.geometry.coordinates[0].slice(0, -1)) owners.set(key(q), [...(owners.get(key(q)) ?? []), g.properties.code]);
-    const ringA = A.geometry.coordinates[0].slice(0, -1);
-    const shared = ringA.filter((q) => owners.get(key(q))!.length === 2);
-    const vertex = shared[Math.floor(shared.length / 2)];
-    const neighbourCode = owners.get(key(vertex))!.find((c) => c !== A.properties.code)!;
-    await frame(page, vertex, 18);
-    await clickGrid(page, A);
-    await page.waitForFunction(() => document.querySelector('[data-testid=selection]')?.textContent?.includes('120106001001001'));
-    await page.waitForTimeout(500);
-    const from = await screen(page, vertex);
-    // A target with no other vertex within 25 px (no snapping).
-    const near = await Promise.all(
-      [...owners.keys()]
-        .map((k) => k.split(',').map(Number))
-        .filter((q) => Math.abs(q[0] - vertex[0]) < 0.001 && Math.abs(q[1] - vertex[1]) < 0.001)
-        .map((q) => screen(page, q)),
-    );
-    const offsets = [
-      [14, 10],
-      [-14, 10],
-      [14, -10],
-      [-14, -10],
-      [0, 16],
-      [16, 0],
-    ];
-    const [dx, dy] = offsets.find(([ox, oy]) =>
-      near.every((s) => Math.hypot(s.x - (from.x + ox), s.y - (from.y + oy)) > 25 || Math.hypot(s.x - from.x, s.y - from.y) < 1),
-    )!;
-    let r0 = await rev(page);
-    await page.mouse.move(from.x, from.y);
-    await page.mouse.down();
-    await page.mouse.move(from.x + dx, from.y + dy, { steps: 12 });
-    await page.mouse.up();
-    await waitRev(page, r0);
-    const moved = await getDraft(id);
-    expect(moved.draft.head).toBe(start.draft.head + 1);
-    for (const code of [A.properties.code, neighbourCode]) {
-      const ring = byCode(moved, code)!.geometry.coordinates[0].map(key);
-      expect(ring, code).not.toContain(key(vertex));
-    }
-    const newA = new Set(byCode(moved, A.properties.code)!.geometry.coordinates[0].map(key));
-    const common = byCode(moved, neighbourCode)!.geometry.coordinates[0].filter((q) => newA.has(key(q)) && !owners.has(key(q)));
-    expect(common.length, 'the moved vertex is the same stored position in both grids').toBe(1);
-    const hist1 = await api<{ history: { seq?: number; ops?: { update: number } }[] }>(alice, 'GET', `/api/grids/drafts/${id}/history`);
-    const sets1 = hist1.history.filter((h) => h.seq !== undefined);
-    expect(sets1.length).toBe(1);
-    expect(sets1[0].ops!.update).toBe(2);
-    expect(moved.report.ok, JSON.stringify(moved.report.problems.slice(0, 3))).toBe(true);
-    await page.screenshot({ path: artifactPath('grid-studio-moved.png') });
+      // --- Move a vertex shared by two grids of one community -------------------------------------------
+      const start = await getDraft(id);
+      expect(start.report.ok).toBe(true);
+      const A = byCode(start, '120106001001001')!;
+      const owners = new Map<string, string[]>();
+      for (const g of base(start))
+        for (const q of g.geometry.coordinates[0].slice(0, -1))
+          owners.set(key(q), [...(owners.get(key(q)) ?? []), g.properties.code]);
+      const ringA = A.geometry.coordinates[0].slice(0, -1);
+      const shared = ringA.filter((q) => owners.get(key(q))!.length === 2);
+      const vertex = shared[Math.floor(shared.length / 2)];
+      const neighbourCode = owners.get(key(vertex))!.find((c) => c !== A.properties.code)!;
+      await frame(page, vertex, 18);
+      await clickGrid(page, A, false, vertex);
+      await page.waitForFunction(() =>
+        document.querySelector('[data-testid=selection]')?.textContent?.includes('120106001001001'),
+      );
+      await page.waitForTimeout(500);
+      const from = await screen(page, vertex);
+      // A target with no other vertex within 25 px (no snapping).
+      const near = await Promise.all(
+        [...owners.keys()]
+          .map((k) => k.split(',').map(Number))
+          .filter((q) => Math.abs(q[0] - vertex[0]) < 0.001 && Math.abs(q[1] - vertex[1]) < 0.001)
+          .map((q) => screen(page, q)),
+      );
+      const offsets = [
+        [14, 10],
+        [-14, 10],
+        [14, -10],
+        [-14, -10],
+        [0, 16],
+        [16, 0],
+      ];
+      const [dx, dy] = offsets.find(([ox, oy]) =>
+        near.every(
+          (s) =>
+            Math.hypot(s.x - (from.x + ox), s.y - (from.y + oy)) > 25 || Math.hypot(s.x - from.x, s.y - from.y) < 1,
+        ),
+      )!;
+      let r0 = await rev(page);
+      await page.mouse.move(from.x, from.y);
+      await page.mouse.down();
+      await page.mouse.move(from.x + dx, from.y + dy, { steps: 12 });
+      await page.mouse.up();
+      await waitRev(page, r0);
+      const moved = await getDraft(id);
+      expect(moved.draft.head).toBe(start.draft.head + 1);
+      for (const code of [A.properties.code, neighbourCode]) {
+        const ring = byCode(moved, code)!.geometry.coordinates[0].map(key);
+        expect(ring, code).not.toContain(key(vertex));
+      }
+      const newA = new Set(byCode(moved, A.properties.code)!.geometry.coordinates[0].map(key));
+      const common = byCode(moved, neighbourCode)!.geometry.coordinates[0].filter(
+        (q) => newA.has(key(q)) && !owners.has(key(q)),
+      );
+      expect(common.length, 'the moved vertex is the same stored position in both grids').toBe(1);
+      const hist1 = await api<{ history: { seq?: number; ops?: { update: number } }[] }>(
+        alice,
+        'GET',
+        `/api/grids/drafts/${id}/history`,
+      );
+      const sets1 = hist1.history.filter((h) => h.seq !== undefined);
+      expect(sets1.length).toBe(1);
+      expect(sets1[0].ops!.update).toBe(2);
+      expect(moved.report.ok, JSON.stringify(moved.report.problems.slice(0, 3))).toBe(true);
+      await page.screenshot({ path: artifactPath('grid-studio-moved.png') });
 
-    // --- Split a grid by a drawn line ---------------------------------------------------------------
-    const S = byCode(moved, '120106001001002')!;
-    await frame(page, pointOnFeature(S).geometry.coordinates, 17);
-    await clickGrid(page, S);
-    await page.waitForFunction(() => document.querySelector('[data-testid=selection]')?.textContent?.includes('120106001001002'));
-    await page.click('[data-testid=tool-split]');
-    const ringS = await Promise.all(S.geometry.coordinates[0].map((q) => screen(page, q)));
-    const mid = await screen(page, pointOnFeature(S).geometry.coordinates);
-    const xs = ringS.map((s) => s.x);
-    const a = { x: Math.min(...xs) - 25, y: mid.y };
-    const b = { x: Math.max(...xs) + 25, y: mid.y };
-    r0 = await rev(page);
-    await page.mouse.click(a.x, a.y);
-    await page.waitForTimeout(300);
-    await page.mouse.click(b.x, b.y);
-    await page.waitForTimeout(300);
-    await page.mouse.click(b.x, b.y); // the last point again: finish
-    await waitRev(page, r0);
-    const split = await getDraft(id);
-    expect(base(split).length).toBe(993);
-    expect(split.report.ok, JSON.stringify(split.report.problems.slice(0, 3))).toBe(true);
-    const added = base(split).filter((g) => !base(moved).some((o) => o.properties.code === g.properties.code));
-    expect(added.length).toBe(1);
-    const newCode = added[0].properties.code;
-    expect(newCode.startsWith('120106001001')).toBe(true);
-    await page.click('[data-testid=tool-select]');
-    await page.screenshot({ path: artifactPath('grid-studio-split.png') });
+      // --- Split a grid by a drawn line ---------------------------------------------------------------
+      const S = byCode(moved, '120106001001002')!;
+      await frame(page, pointOnFeature(S).geometry.coordinates, 17);
+      await clickGrid(page, S);
+      await page.waitForFunction(() =>
+        document.querySelector('[data-testid=selection]')?.textContent?.includes('120106001001002'),
+      );
+      await page.click('[data-testid=tool-split]');
+      const ringS = await Promise.all(S.geometry.coordinates[0].map((q) => screen(page, q)));
+      const mid = await screen(page, pointOnFeature(S).geometry.coordinates);
+      const xs = ringS.map((s) => s.x);
+      const a = { x: Math.min(...xs) - 25, y: mid.y };
+      const b = { x: Math.max(...xs) + 25, y: mid.y };
+      r0 = await rev(page);
+      await page.mouse.click(a.x, a.y);
+      await page.waitForTimeout(300);
+      await page.mouse.click(b.x, b.y);
+      await page.waitForTimeout(300);
+      await page.mouse.click(b.x, b.y); // the last point again: finish
+      await waitRev(page, r0);
+      const split = await getDraft(id);
+      expect(base(split).length).toBe(993);
+      expect(split.report.ok, JSON.stringify(split.report.problems.slice(0, 3))).toBe(true);
+      const added = base(split).filter((g) => !base(moved).some((o) => o.properties.code === g.properties.code));
+      expect(added.length).toBe(1);
+      const newCode = added[0].properties.code;
+      expect(newCode.startsWith('120106001001')).toBe(true);
+      await page.click('[data-testid=tool-select]');
+      await page.screenshot({ path: artifactPath('grid-studio-split.png') });
 
-    // --- Merge two neighbouring grids ---------------------------------------------------------------
-    const M1 = byCode(split, '120106001002001')!;
-    const m1 = new Set(M1.geometry.coordinates[0].map(key));
-    const M2 = base(split).find(
-      (g) =>
-        g.properties.code !== M1.properties.code &&
-        g.properties.parent === M1.properties.parent &&
-        g.geometry.coordinates[0].filter((q) => m1.has(key(q))).length >= 3,
-    )!;
-    await frame(page, pointOnFeature(M1).geometry.coordinates, 16);
-    await clickGrid(page, M1);
-    await clickGrid(page, M2, true);
-    await page.waitForFunction(
-      (c) => document.querySelector('[data-testid=selection]')?.textContent?.includes(c),
-      M2.properties.code,
-    );
-    r0 = await rev(page);
-    await page.click('[data-testid=merge]');
-    await waitRev(page, r0);
-    const merged = await getDraft(id);
-    expect(base(merged).length).toBe(992);
-    expect(merged.report.ok, JSON.stringify(merged.report.problems.slice(0, 3))).toBe(true);
-    await page.screenshot({ path: artifactPath('grid-studio-merged.png') });
+      // --- Merge two neighbouring grids ---------------------------------------------------------------
+      const M1 = byCode(split, '120106001002001')!;
+      const m1 = new Set(M1.geometry.coordinates[0].map(key));
+      const M2 = base(split).find(
+        (g) =>
+          g.properties.code !== M1.properties.code &&
+          g.properties.parent === M1.properties.parent &&
+          g.geometry.coordinates[0].filter((q) => m1.has(key(q))).length >= 3,
+      )!;
+      await frame(page, pointOnFeature(M1).geometry.coordinates, 16);
+      await clickGrid(page, M1);
+      await clickGrid(page, M2, true);
+      await page.waitForFunction(
+        (c) => document.querySelector('[data-testid=selection]')?.textContent?.includes(c),
+        M2.properties.code,
+      );
+      r0 = await rev(page);
+      await page.click('[data-testid=merge]');
+      await waitRev(page, r0);
+      const merged = await getDraft(id);
+      expect(base(merged).length).toBe(992);
+      expect(merged.report.ok, JSON.stringify(merged.report.problems.slice(0, 3))).toBe(true);
+      await page.screenshot({ path: artifactPath('grid-studio-merged.png') });
 
-    // --- Undo past a reload (the server's undo) -----------------------------------------------------
-    await page.reload();
-    await page.waitForSelector('.studio-map[data-status=ready][data-grids="992"]', { timeout: 180_000 });
-    r0 = await rev(page);
-    await page.locator('.studio-map').click({ position: { x: 5, y: 5 } }); // focus the page, not a field
-    await page.keyboard.press('Control+z');
-    await waitRev(page, r0);
-    const undone = await getDraft(id);
-    expect(base(undone).length).toBe(993);
-    expect(byCode(undone, M2.properties.code)).toBeTruthy();
-    expect(await page.isEnabled('[data-testid=redo]')).toBe(true);
-    await page.click('[data-testid=tab-history]');
-    await page.waitForSelector('[data-testid=history] li.undone');
+      // --- Undo past a reload (the server's undo) -----------------------------------------------------
+      await page.reload();
+      await page.waitForSelector('.studio-map[data-status=ready][data-grids="992"]', { timeout: 180_000 });
+      r0 = await rev(page);
+      await page.locator('.studio-map').click({ position: { x: 5, y: 5 } }); // focus the page, not a field
+      await page.keyboard.press('Control+z');
+      await waitRev(page, r0);
+      const undone = await getDraft(id);
+      expect(base(undone).length).toBe(993);
+      expect(byCode(undone, M2.properties.code)).toBeTruthy();
+      expect(await page.isEnabled('[data-testid=redo]')).toBe(true);
+      await page.click('[data-testid=tab-history]');
+      await page.waitForSelector('[data-testid=history] li.undone');
 
-    // --- Submit; another analyst approves; publish ---------------------------------------------------
-    await page.click('[data-testid=tab-review]');
-    await page.click('[data-testid=show-diff]');
-    await page.waitForSelector('[data-testid=diff-counts]');
-    expect(await page.textContent('[data-testid=diff-counts]')).toContain('新增 1');
-    await page.screenshot({ path: artifactPath('grid-studio-diff.png') });
-    r0 = await rev(page);
-    await page.click('[data-testid=submit]');
-    await waitRev(page, r0);
-    // The author cannot approve their own draft: the server says so.
-    const self = await fetch(`${p.url}/api/grids/drafts/${id}/approve`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ rev: (await getDraft(id)).draft.rev }),
-    });
-    expect(self.status).toBe(403);
+      // --- Submit; another analyst approves; publish ---------------------------------------------------
+      await page.click('[data-testid=tab-review]');
+      await page.click('[data-testid=show-diff]');
+      await page.waitForSelector('[data-testid=diff-counts]');
+      expect(await page.textContent('[data-testid=diff-counts]')).toContain('新增 1');
+      await page.screenshot({ path: artifactPath('grid-studio-diff.png') });
+      r0 = await rev(page);
+      await page.click('[data-testid=submit]');
+      await waitRev(page, r0);
+      // The author cannot approve their own draft: the server says so.
+      const self = await fetch(`${p.url}/api/grids/drafts/${id}/approve`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${alice}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ rev: (await getDraft(id)).draft.rev }),
+      });
+      expect(self.status).toBe(403);
 
-    const other = await studioPage(bob);
-    await other.page.goto(`${p.url}/grids?draft=${id}`);
-    await other.page.waitForSelector('.studio-map[data-status=ready][data-grids="993"]', { timeout: 180_000 });
-    await other.page.click('[data-testid=tab-review]');
-    const rb = await rev(other.page);
-    await other.page.click('[data-testid=approve]');
-    await waitRev(other.page, rb);
-    expect((await getDraft(id)).draft.state).toBe('approved');
-    await other.ctx.close();
+      const other = await studioPage(bob);
+      await other.page.goto(`${p.url}/grids?draft=${id}`);
+      await other.page.waitForSelector('.studio-map[data-status=ready][data-grids="993"]', { timeout: 180_000 });
+      await other.page.click('[data-testid=tab-review]');
+      const rb = await rev(other.page);
+      await other.page.click('[data-testid=approve]');
+      await waitRev(other.page, rb);
+      expect((await getDraft(id)).draft.state).toBe('approved');
+      await other.ctx.close();
 
-    await page.reload();
-    await page.waitForSelector('.studio-map[data-status=ready][data-grids="993"]', { timeout: 180_000 });
-    await page.click('[data-testid=tab-review]');
-    await page.click('[data-testid=publish]');
-    const confirm = page.locator('[data-testid=publish-confirm] button.primary');
-    await Promise.race([
-      page.waitForSelector('[data-testid=rejoin-report]', { timeout: 120_000 }),
-      confirm.waitFor({ timeout: 120_000 }).then(() => confirm.click()),
-    ]);
-    await page.waitForSelector('[data-testid=rejoin-report]', { timeout: 120_000 });
-    await page.screenshot({ path: artifactPath('grid-studio-published.png') });
-    expect((await getDraft(id)).draft.state).toBe('published');
+      await page.reload();
+      await page.waitForSelector('.studio-map[data-status=ready][data-grids="993"]', { timeout: 180_000 });
+      await page.click('[data-testid=tab-review]');
+      await page.click('[data-testid=publish]');
+      const confirm = page.locator('[data-testid=publish-confirm] button.primary');
+      await Promise.race([
+        page.waitForSelector('[data-testid=rejoin-report]', { timeout: 120_000 }),
+        confirm.waitFor({ timeout: 120_000 }).then(() => confirm.click()),
+      ]);
+      await page.waitForSelector('[data-testid=rejoin-report]', { timeout: 120_000 });
+      await page.screenshot({ path: artifactPath('grid-studio-published.png') });
+      expect((await getDraft(id)).draft.state).toBe('published');
 
-    // --- The wall serves and draws the new grids -------------------------------------------------------
-    const served = await api<{ features: Grid[] }>(alice, 'GET', '/api/grids?level=4');
-    expect(served.features.length).toBe(993);
-    expect(served.features.some((f) => f.properties.code === newCode)).toBe(true);
-    await page.goto(`${p.url}/`);
-    await page.waitForSelector('.map[data-status=ready]', { timeout: 180_000 });
-    expect(await page.getAttribute('.map', 'data-grids-drawn')).toBe('993');
-    await page.screenshot({ path: artifactPath('grid-studio-wall.png') });
-    await ctx.close();
-  });
+      // --- The wall serves and draws the new grids -------------------------------------------------------
+      const served = await api<{ features: Grid[] }>(alice, 'GET', '/api/grids?level=4');
+      expect(served.features.length).toBe(993);
+      expect(served.features.some((f) => f.properties.code === newCode)).toBe(true);
+      await page.goto(`${p.url}/`);
+      await page.waitForSelector('.map[data-status=ready]', { timeout: 180_000 });
+      expect(await page.getAttribute('.map', 'data-grids-drawn')).toBe('993');
+      await page.screenshot({ path: artifactPath('grid-studio-wall.png') });
+      await ctx.close();
+    },
+  );
 
   it('other roles are refused the page and the API', async () => {
     const admin = await p.login();
-    const viewer = await userToken(p, admin, 'studio-viewer', { role: 'viewer', name: '观察员' });
+    const viewer = await userToken(p, admin, 'studio-viewer', {
+      role: 'viewer',
+      name: '观察员',
+      scope: { grid: '120106' },
+    });
     const r = await fetch(`${p.url}/grids`, { headers: { cookie: `${SESSION_COOKIE}=${viewer}` }, redirect: 'manual' });
     expect(r.status).toBe(403);
     const a = await fetch(`${p.url}/api/grids/drafts`, { headers: { authorization: `Bearer ${viewer}` } });

@@ -1,7 +1,8 @@
 /**
  * Finding 8, CSP: the pages (login, the wall with maplibre workers and deck.gl/WebGL, /cases, /devices with
- * its charts, /video with MSE and JSMpeg tiles over the relay's WebSockets) work in Chromium under the
- * Content-Security-Policy of svelte.config.js with no `securitypolicyviolation` and no CSP console error.
+ * its charts, the grid studio /grids (maplibre, terra-draw), /video with MSE and JSMpeg tiles over the
+ * relay's WebSockets) work in Chromium under the Content-Security-Policy of svelte.config.js with no
+ * `securitypolicyviolation` and no CSP console error.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
@@ -79,6 +80,11 @@ describe('CSP in Chromium', { timeout: 240_000 }, () => {
 
     await page.goto(platform.url + '/devices');
     await page.waitForLoadState('networkidle');
+    seen.push(...(await violations()));
+
+    // The grid studio: maplibre and terra-draw's layers on the studio map.
+    await page.goto(platform.url + '/grids');
+    await page.waitForSelector('.studio-map[data-status=ready]', { timeout: 90_000 });
     seen.push(...(await violations()));
 
     await page.goto(platform.url + '/video');

@@ -36,8 +36,7 @@ export const edits = {
   },
   insertVertex: (grids: readonly StudioGrid[], at: Position, tolDeg: number) =>
     build(() => core.insertVertex(g(grids), at, tolDeg)),
-  removeVertex: (grids: readonly StudioGrid[], at: Position) =>
-    build(() => core.removeVertex(g(grids), at)),
+  removeVertex: (grids: readonly StudioGrid[], at: Position) => build(() => core.removeVertex(g(grids), at)),
   split: (grids: readonly StudioGrid[], code: string, line: Position[], newCode: string) =>
     build(() => core.splitGrid(g(grids), code, line, newCode)),
   merge: (grids: readonly StudioGrid[], codes: string[]) => build(() => core.mergeGrids(g(grids), codes)),

@@ -21,6 +21,8 @@ export class StudioState {
   selection = $state.raw<string[]>([]);
   busy = $state(false);
   notice = $state.raw<Notice>(null);
+  /** code → grid of `grids` (an index; `gridsVersion` is the reactive signal). */
+  // eslint-disable-next-line svelte/prefer-svelte-reactivity -- replaced whole with `grids`, never mutated
   byCode = new Map<string, StudioGrid>();
 
   /** Text for the stale-revision notice, set by the page (it knows the language). */
@@ -54,6 +56,7 @@ export class StudioState {
     const keep = this.draft?.id === id;
     this.draft = r.data.draft;
     this.grids = r.data.grids.features;
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- an index rebuilt with `grids`
     this.byCode = new Map(this.grids.map((g) => [g.properties.code, g]));
     this.report = r.data.report;
     this.gridsVersion++;
@@ -75,6 +78,7 @@ export class StudioState {
   close(): void {
     this.draft = null;
     this.grids = [];
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- an index rebuilt with `grids`
     this.byCode = new Map();
     this.report = null;
     this.history = [];
