@@ -30,7 +30,7 @@ import { merge, neighbors } from 'topojson-client';
 import type { GeometryCollection, Topology } from 'topojson-specification';
 import { difference, intersection, union } from 'polyclip-ts';
 import { DomainError } from '../errors.ts';
-import { DEFAULT_PROFILE, LEVEL_KINDS, codeProfile, levelOf, numberBaseGrids } from './codes.ts';
+import { DEFAULT_PROFILE, GB15, LEVEL_KINDS, codeProfile, levelOf, numberBaseGrids } from './codes.ts';
 import {
   type TopologyFeature,
   type TopologyOptions,
@@ -709,9 +709,22 @@ export function splitGrid(
       if (o.code !== code && hasEdge(o.geometry, a, b))
         w.update(o.code, { geometry: insertOnEdge(o.geometry, a, b, ordered) });
   }
+  ownCheck(code, geomOf([keep]), 'a piece of the split');
+  ownCheck(code, geomOf([give]), 'a piece of the split');
   w.update(code, { geometry: geomOf([keep, ...others]), households: null });
   w.create({ ...snapshotFor(newCode, { geometry: geomOf([give]) }), name: newCode });
   return w.edits();
+}
+
+/** Refuse (`invalid_grid`) a geometry that fails the validator's own checks (rings, self-touching). */
+function ownCheck(code: string, geometry: Geom, what: string): void {
+  const r = validateTopology([{ type: 'Feature', properties: { code }, geometry }], { profile: GB15 });
+  const bad = r.problems.find((p) => p.kind !== 'bad_code' && p.kind !== 'missing_parent');
+  if (bad)
+    throw new DomainError(
+      'invalid_grid',
+      `${what} would not be a valid grid (${bad.kind}: ${bad.message}); choose other grids or another line`,
+    );
 }
 
 /** Codes of parents (present in the set) to redraw after children moved, nearest first. */
@@ -783,6 +796,7 @@ export function mergeGrids(grids: readonly GridSnapshot[], codes: string[]): Edi
     );
   }
   const merged = geomOf((merge(topo, geoms as never) as MultiPolygon).coordinates);
+  ownCheck(gs[0].code, merged, 'the merged grid');
   const households = gs.every((g) => g.households !== null) ? gs.reduce((s, g) => s + g.households!, 0) : null;
   for (const g of gs.slice(1)) {
     for (const kid of w.childrenOf(g.code))
