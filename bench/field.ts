@@ -5,8 +5,9 @@
  * grid join and clock check included. Baseline: the same rows written by one plain multi-row INSERT per batch
  * (no thinning, no join), in the same run. Also the daily figures (distance, duration, coverage) per worker.
  *
- * Not measured here (need headless Chromium against the whole platform): time to save a report with three
- * 12-megapixel photos offline, outbox drain of 50 reports after reconnecting, photo size after compression.
+ * In headless Chromium against the whole platform (bench/field-browser.ts; `--no-browser` skips it): time to
+ * save a report with three 12-megapixel photos offline, outbox drain of 50 reports after reconnecting, photo
+ * size after compression.
  */
 import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
@@ -17,6 +18,7 @@ import { migrate } from '../ingest/store/migrate.ts';
 import { storeTrackBatch, type TrackDeps, parseTrackBatch } from '../ingest/field/tracks.ts';
 import { patrolSummary } from '../ingest/field/tracks.ts';
 import type { BenchResult } from './run.ts';
+import { browserFigures, type BrowserFigures } from './field-browser.ts';
 
 const WORKERS = 1000;
 const FIXES = 20;
@@ -75,6 +77,8 @@ export async function run(): Promise<BenchResult> {
   const summaryMs = (performance.now() - t) / 50;
   await db.close();
 
+  const b: BrowserFigures | null = process.argv.includes('--no-browser') ? null : await browserFigures();
+
   const fixesPerS = (WORKERS * FIXES) / intakeS;
   const baselinePerS = (WORKERS * FIXES) / baselineS;
   return {
@@ -86,14 +90,24 @@ export async function run(): Promise<BenchResult> {
       trackIntakeFixesPerS: Math.round(fixesPerS),
       baselinePlainInsertFixesPerS: Math.round(baselinePerS),
       daySummaryMsPerWorker: Number(summaryMs.toFixed(1)),
-      saveReport3PhotosOfflineMs: null,
-      outboxDrain50ReportsS: null,
-      photoBytesAfterCompression: null,
+      saveReport3PhotosOfflineMs: b?.saveMs ?? null,
+      saveReportTapToSavedMs: b?.tapToSavedMs ?? null,
+      compress3PhotosInBackgroundMs: b?.compressMs ?? null,
+      outboxDrain50ReportsS: b?.drainS ?? null,
+      drainedCases: b?.drainedCases ?? null,
+      photoOriginalBytes: b?.originalBytes ?? null,
+      photoBytesAfterCompression: b?.compressedBytes ?? null,
+      photoBytesAfterCompressionMax: b?.compressedBytesMax ?? null,
     },
-    ratios: { trackIntakeVsPlainInsert: Number((fixesPerS / baselinePerS).toFixed(3)) },
+    ratios: {
+      trackIntakeVsPlainInsert: Number((fixesPerS / baselinePerS).toFixed(3)),
+      photoCompressedVsOriginal: b ? Number((b.compressedBytes / b.originalBytes).toFixed(4)) : null,
+      saveVsGoal1s: b ? Number((b.saveMs / 1000).toFixed(3)) : null,
+      drainVsGoal30s: b ? Number((b.drainS / 30).toFixed(3)) : null,
+    },
     notes: [
       'PGlite in process; one transaction per batch (as POST /api/field/actions does)',
-      'browser-side figures (report with 3 photos offline, drain of 50, compressed size) are not measured yet: null',
+      ...(b?.notes ?? ['browser figures skipped (--no-browser): null']),
     ],
   };
 }

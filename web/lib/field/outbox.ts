@@ -36,6 +36,13 @@ export interface LocalPhoto {
   /** Read from the original before compression (exifr). */
   takenAt: string | null;
   location: [number, number] | null;
+  /**
+   * false: `blob` is still the camera's original, to be compressed before upload (photo.ts compressStored).
+   * Missing on records made before originals were kept: those were compressed already.
+   */
+  compressed?: boolean;
+  /** The original's size, bytes (for the compression figure). */
+  originalBytes?: number;
 }
 
 interface FieldDb extends DBSchema {
@@ -100,4 +107,16 @@ export async function cacheGet<T>(key: string): Promise<T | undefined> {
 
 export async function cacheSet(key: string, value: unknown): Promise<void> {
   await (await db()).put('cache', value, key);
+}
+
+/** Ids of stored photos still waiting for compression. */
+export async function uncompressedPhotos(): Promise<string[]> {
+  const d = await db();
+  const out: string[] = [];
+  let c = await d.transaction('photos').store.openCursor();
+  while (c) {
+    if (c.value.compressed === false) out.push(c.value.id);
+    c = await c.continue();
+  }
+  return out;
 }

@@ -6,6 +6,7 @@
  */
 import { getPhoto, pending, putPhoto, remove, update, type LocalPhoto, type OutboxRecord } from './outbox.ts';
 import { authFetch } from './auth.ts';
+import { compressStored } from './photo.ts';
 
 /** Thrown to stop a drain: the network is down or the server is not answering; try again later. */
 class Offline extends Error {}
@@ -41,6 +42,8 @@ async function refusal(r: Response): Promise<Refused> {
 /** Upload one photo (resuming), answering its SHA-256. */
 export async function uploadPhoto(p: LocalPhoto): Promise<string> {
   if (p.sha256) return p.sha256;
+  // Saved as the camera's original: compressed first (or joined to the background compression under way).
+  if (p.compressed === false) p = (await compressStored(p.id)) ?? p;
   const json = { 'content-type': 'application/json' };
   let r = await call('/api/field/uploads', {
     method: 'POST',
@@ -71,21 +74,41 @@ export async function uploadPhoto(p: LocalPhoto): Promise<string> {
   return done.sha256;
 }
 
-async function shas(ids: string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const id of ids) {
-    const p = await getPhoto(id);
-    if (!p) throw new Refused('photo_lost', 'a photo of this record is no longer on the phone');
-    out.push(await uploadPhoto(p));
+/**
+ * Photo uploads of one drain, by local photo id: each photo is uploaded once per drain, and those of the next
+ * records start while the current record is sent (LOOKAHEAD), so the server's photo work (hashing, the
+ * metadata-free copy) overlaps with the sending. Records are still SENT one at a time, oldest first (a claim
+ * before its handle); only photo uploads, which are independent of each other, run ahead.
+ */
+type Uploads = Map<string, Promise<string>>;
+/** Records ahead of the current one whose photos may upload meanwhile. */
+const LOOKAHEAD = 2;
+
+function shaOf(ups: Uploads, id: string): Promise<string> {
+  let p = ups.get(id);
+  if (!p) {
+    p = (async () => {
+      const ph = await getPhoto(id);
+      if (!ph) throw new Refused('photo_lost', 'a photo of this record is no longer on the phone');
+      return uploadPhoto(ph);
+    })();
+    p.catch(() => {}); // awaited (and its error handled) by the record it belongs to, or dropped with the drain
+    ups.set(id, p);
   }
+  return p;
+}
+
+async function shas(ups: Uploads, ids: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const id of ids) out.push(await shaOf(ups, id));
   return out;
 }
 
 /** Send one record; answers the server's body. */
-export async function send(rec: OutboxRecord): Promise<Record<string, unknown>> {
+export async function send(rec: OutboxRecord, ups: Uploads = new Map()): Promise<Record<string, unknown>> {
   const body: Record<string, unknown> = { ...rec.body, key: rec.key, kind: rec.kind, createdAt: rec.createdAt };
-  if (rec.photos.length) body.photos = await shas(rec.photos);
-  if (rec.after.length) body.selfHandled = { ...(rec.body.selfHandled as object), after: await shas(rec.after) };
+  if (rec.photos.length) body.photos = await shas(ups, rec.photos);
+  if (rec.after.length) body.selfHandled = { ...(rec.body.selfHandled as object), after: await shas(ups, rec.after) };
   body.sentAt = Date.now();
   const r = await call('/api/field/actions', {
     method: 'POST',
@@ -108,11 +131,15 @@ let running: Promise<DrainResult> | null = null;
 export function drain(onSent?: (rec: OutboxRecord, answer: Record<string, unknown>) => void): Promise<DrainResult> {
   running ??= (async () => {
     const out: DrainResult = { sent: 0, refused: 0, stopped: null };
+    const ups: Uploads = new Map();
     try {
-      for (const rec of await pending()) {
-        if (rec.error) continue;
+      const todo = (await pending()).filter((r) => !r.error);
+      for (let i = 0; i < todo.length; i++) {
+        const rec = todo[i];
+        for (const next of todo.slice(i + 1, i + 1 + LOOKAHEAD))
+          for (const id of [...next.photos, ...next.after]) void shaOf(ups, id);
         try {
-          const answer = await send(rec);
+          const answer = await send(rec, ups);
           await remove(rec);
           out.sent++;
           onSent?.(rec, answer);
@@ -129,6 +156,8 @@ export function drain(onSent?: (rec: OutboxRecord, answer: Record<string, unknow
         }
       }
     } finally {
+      // No upload of this drain outlives it (the next drain would start the same photo again).
+      await Promise.allSettled(ups.values());
       running = null;
     }
     return out;
