@@ -68,7 +68,7 @@ const DICT = {
   layerHeat: { zh: '24小时事件热力', en: 'Events, last 24 h' },
   layerDevices: { zh: '感知设备', en: 'Devices' },
   layerCases: { zh: '案件', en: 'Cases' },
-  layerPatrols: { zh: '网格员巡查（模拟）', en: 'Patrols (simulated)' },
+  layerPatrols: { zh: '网格员巡查', en: 'Patrols' },
   legendOpen: { zh: '柱高＝在办案件数', en: 'Height = open cases' },
   legendAlarm: { zh: '报警', en: 'Alarm' },
   legendOverdue: { zh: '超期', en: 'Overdue' },

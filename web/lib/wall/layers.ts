@@ -9,7 +9,7 @@ import { PolygonLayer, ScatterplotLayer, TextLayer, PathLayer } from '@deck.gl/l
 import { TripsLayer } from '@deck.gl/geo-layers';
 import { HeatmapLayer } from '@deck.gl/aggregation-layers';
 import type { Layer } from '@deck.gl/core';
-import type { Case, Device, GridFC, GridFeature, HeatPoint, PatrolTrip } from './types.ts';
+import type { Case, Device, GridFC, GridFeature, HeatPoint, PatrolTrip, PatrolTracks } from './types.ts';
 import type { WallState } from './state.svelte.ts';
 
 type RGBA = [number, number, number, number];
@@ -34,6 +34,8 @@ const PRIORITY_COLORS: Record<number, RGBA> = {
 const ALARM_RING: RGBA = [255, 77, 79, 255];
 const MARKER_EDGE: RGBA = [6, 11, 22, 255];
 const PATROL: RGBA = [61, 220, 151, 255];
+const PATROL_SIMULATED: RGBA = [170, 150, 255, 220];
+const PATROL_TEXT: RGBA = [190, 255, 225, 255];
 const STREET_TEXT: RGBA = [255, 230, 170, 255];
 const COMMUNITY_TEXT: RGBA = [200, 225, 255, 255];
 const GRID_TEXT: RGBA = [232, 240, 255, 230];
@@ -184,10 +186,54 @@ export interface BuildContext {
   toggles: LayerToggles;
   /** A software renderer (SwiftShader, llvmpipe): flat grids without wireframe or lighting. */
   lite: boolean;
+  /** The label on simulated patrol walkers, in the wall's language (default 'SIMULATED'). */
+  simulatedLabel?: string;
+}
+
+/** One label of the patrol layer: a real worker's newest trip, or one simulated walker. */
+export interface PatrolLabel {
+  trip: PatrolTrip;
+}
+
+/** Where a trip is at `t` seconds (its last vertex at or before t; its first before it starts). */
+export function headAt(trip: PatrolTrip, t: number): [number, number] {
+  const ts = trip.timestamps;
+  let lo = 0;
+  let hi = ts.length - 1;
+  if (t <= ts[0]) return trip.path[0];
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (ts[mid] <= t) lo = mid;
+    else hi = mid - 1;
+  }
+  return trip.path[lo];
 }
 
 export class WallLayers {
   private cells: GridCell[] = [];
+  /** Patrol data split once per answer of /api/patrols (identity kept between ticks). */
+  private patrolMemo: {
+    of: PatrolTracks;
+    real: PatrolTrip[];
+    simulated: PatrolTrip[];
+    labels: PatrolLabel[];
+  } | null = null;
+  private patrolParts(p: PatrolTracks) {
+    if (this.patrolMemo?.of !== p) {
+      const real = p.trips.filter((t) => !t.simulated);
+      const simulated = p.trips.filter((t) => t.simulated);
+      // One label per real worker (its newest stretch between gaps), one per simulated walker.
+      const newest = new Map<string, PatrolTrip>();
+      for (const t of real) {
+        const had = newest.get(t.worker);
+        if (!had || t.timestamps[t.timestamps.length - 1] > had.timestamps[had.timestamps.length - 1])
+          newest.set(t.worker, t);
+      }
+      const labels = [...newest.values(), ...simulated].map((trip) => ({ trip }));
+      this.patrolMemo = { of: p, real, simulated, labels };
+    }
+    return this.patrolMemo;
+  }
   private streetLabels: Label[] = [];
   private communityLabels: Label[] = [];
   private gridLabels: Label[] = [];
@@ -311,24 +357,71 @@ export class WallLayers {
         }),
       );
 
-    if (ctx.toggles.patrols && w.patrols?.trips.length)
+    if (ctx.toggles.patrols && w.patrols?.trips.length) {
+      const p = w.patrols;
+      const { real, simulated, labels } = this.patrolParts(p);
+      const nowS = (ctx.now - p.t0) / 1000;
+      // Real tracks from grid workers' phones: today's whole path, solid, labelled with the worker's name.
+      if (real.length)
+        layers.push(
+          new PathLayer<PatrolTrip>({
+            id: 'patrols-real',
+            data: real,
+            getPath: (d) => d.path,
+            getColor: PATROL,
+            widthUnits: 'pixels',
+            getWidth: 4 * s,
+            capRounded: true,
+            jointRounded: true,
+            pickable: true,
+            parameters: ON_TOP,
+          }),
+        );
+      // SIMULATED walkers (demo mode only, the server sends none otherwise): a fading trail, in their own colour.
+      if (simulated.length)
+        layers.push(
+          new TripsLayer<PatrolTrip>({
+            id: 'patrols',
+            data: simulated,
+            getPath: (d) => d.path,
+            getTimestamps: (d) => d.timestamps,
+            getColor: PATROL_SIMULATED,
+            currentTime: nowS,
+            trailLength: 300,
+            fadeTrail: true,
+            widthUnits: 'pixels',
+            getWidth: 3 * s,
+            capRounded: true,
+            jointRounded: true,
+            parameters: ON_TOP,
+          }),
+        );
+      const second = Math.floor(nowS);
       layers.push(
-        new TripsLayer<PatrolTrip>({
-          id: 'patrols',
-          data: w.patrols.trips,
-          getPath: (d) => d.path,
-          getTimestamps: (d) => d.timestamps,
-          getColor: PATROL,
-          currentTime: (ctx.now - w.patrols.t0) / 1000,
-          trailLength: 300,
-          fadeTrail: true,
-          widthUnits: 'pixels',
-          getWidth: 4 * s,
-          capRounded: true,
-          jointRounded: true,
+        new TextLayer<PatrolLabel>({
+          id: 'patrol-labels',
+          data: labels,
+          getText: (d) => (d.trip.simulated ? (ctx.simulatedLabel ?? 'SIMULATED') : d.trip.name),
+          // A real worker's label sits at the newest fix; a simulated one walks with its walker's head.
+          getPosition: (d) => (d.trip.simulated ? headAt(d.trip, nowS) : d.trip.path[d.trip.path.length - 1]),
+          getSize: (d) => (d.trip.simulated ? 13 : 17) * s,
+          getColor: (d) => (d.trip.simulated ? PATROL_SIMULATED : PATROL_TEXT),
+          getPixelOffset: [0, -14 * s],
+          getTextAnchor: 'middle',
+          getAlignmentBaseline: 'bottom',
+          characterSet: 'auto',
+          fontFamily: FONT,
+          fontWeight: 700,
+          fontSettings: FONT_SETTINGS,
+          outlineWidth: 3,
+          outlineColor: TEXT_OUTLINE,
+          billboard: true,
+          pickable: true,
           parameters: ON_TOP,
+          updateTriggers: { getPosition: second, getText: ctx.simulatedLabel },
         }),
       );
+    }
 
     if (ctx.toggles.devices)
       layers.push(

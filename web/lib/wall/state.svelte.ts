@@ -110,6 +110,8 @@ export class WallState {
    */
   focus = '';
   private statsTimer: ReturnType<typeof setTimeout> | null = null;
+  /** A `patrol` live message (a grid worker's track batch arrived) reloads the tracks, at most every 5 s. */
+  private patrolTimer: ReturnType<typeof setTimeout> | null = null;
 
   // indicators, heat, patrols
   stats = $state.raw<Stats | null>(null);
@@ -173,6 +175,8 @@ export class WallState {
   dispose(): void {
     this.stopTimers();
     if (this.statsTimer) clearTimeout(this.statsTimer);
+    if (this.patrolTimer) clearTimeout(this.patrolTimer);
+    this.patrolTimer = null;
     this.abort.abort();
   }
 
@@ -332,6 +336,12 @@ export class WallState {
             void this.loadStats(this.abort.signal);
           }, 5_000);
         }
+      } else if (m.type === 'patrol') {
+        // Real tracks are live: a worker's new fixes (POST /api/field/actions kind track) reload the layer.
+        this.patrolTimer ??= setTimeout(() => {
+          this.patrolTimer = null;
+          void this.loadPatrols(this.abort.signal);
+        }, 5_000);
       } else if (m.type === 'device') {
         const d = this.deviceById.get(m.id);
         this.lastDeviceMsg = Date.now();

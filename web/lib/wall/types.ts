@@ -48,8 +48,23 @@ export interface Stats extends Indicator {
   devices?: { online: number; total: number; onlineRatio: number | null };
 }
 
-/** GET /api/patrols (SIMULATED): the server's own types (type-only: nothing of ingest is bundled). */
-export type { PatrolTrip, PatrolTracks } from '../../../ingest/demo/patrols.ts';
+/**
+ * GET /api/patrols: today's REAL tracks from grid workers' phones (`simulated: false`, labelled with `name`) and,
+ * in demo mode only, SIMULATED ones (`simulated: true`). The server's own types (type-only: nothing of ingest
+ * is bundled).
+ */
+import type { PatrolTrip as SimulatedTrip } from '../../../ingest/demo/patrols.ts';
+import type { RealTrip } from '../../../ingest/field/tracks.ts';
+export type PatrolTrip = (SimulatedTrip & { simulated: true; name?: undefined }) | RealTrip;
+export interface PatrolTracks {
+  /** true while the simulated fleet runs (demo mode). */
+  simulated: boolean;
+  /** Epoch ms the timestamps count from. */
+  t0: number;
+  beforeS: number;
+  afterS: number;
+  trips: PatrolTrip[];
+}
 
 /** A heat point: [lng, lat, weight]. */
 export type HeatPoint = [number, number, number];
