@@ -87,6 +87,10 @@ describe('the grid worker app offline', () => {
   it('a report made offline survives closing the app and is delivered once after reconnecting', async () => {
     const ctx = await phone(INSIDE);
     let page = await signIn(ctx, 'fe-one');
+    // Icons are inline SVG beside their text labels, no emoji (Debian's Chromium has no emoji font: boxes).
+    expect(await page.locator('[data-testid=report] svg[data-icon=camera]').count()).toBe(1);
+    await expect.poll(() => page.getByRole('button', { name: '一键上报' }).count()).toBe(1);
+    expect(await page.locator('body').innerText()).not.toMatch(/\p{Extended_Pictographic}/u);
     await ctx.setOffline(true);
     await expect.poll(() => page.getByTestId('net').textContent()).toBe('离线');
 
