@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import path from 'node:path';
 import type { Feature, Polygon, Position } from 'geojson';
 import { booleanPointInPolygon, pointOnFeature } from '@turf/turf';
 import { startPlatformProcess, type PlatformHandle } from '../harness/platform.ts';
@@ -129,6 +130,16 @@ describe('grid studio in Chromium, with the mouse', () => {
       await page.goto(`${p.url}/grids`);
       await page.waitForSelector('html[data-hydrated=true]', { timeout: 120_000 });
       expect(await page.textContent('h1')).toBe('网格划分工作室');
+      // An upload goes through the CLI's import: projected metres without a .prj are refused, saying how to fix it.
+      await page.click('text=上传网格文件新建草稿');
+      await page.setInputFiles(
+        '[data-testid=upload-file]',
+        path.resolve(import.meta.dirname, '../../../shared/field-cases/geo/04_gk_epsg4548_no_prj.zip'),
+      );
+      await page.click('[data-testid=upload-submit]');
+      await page.waitForSelector('[data-testid=notice]', { timeout: 60_000 });
+      expect(await page.textContent('[data-testid=notice]')).toMatch(/not degrees.*--crs EPSG/);
+      await page.click('[data-testid=notice] button');
       await page.click('[data-testid=new-draft]');
       await page.waitForSelector('.studio-map[data-status=ready][data-grids="992"]', { timeout: 180_000 });
       await page.waitForURL(/\/grids\?draft=\d+/);
@@ -249,6 +260,21 @@ describe('grid studio in Chromium, with the mouse', () => {
         (c) => document.querySelector('[data-testid=selection]')?.textContent?.includes(c),
         M2.properties.code,
       );
+      // Another tab (here: the API) changes the draft first: the page's edit is refused as stale (409), the
+      // page says so and reloads; the merge then goes through on the new revision.
+      const before = await getDraft(id);
+      await api(alice, 'POST', `/api/grids/drafts/${id}/changes`, {
+        rev: before.draft.rev,
+        summary: 'renamed in another tab',
+        ops: [{ op: 'update', code: '120106001003001', after: { name: '另一个标签页改名' } }],
+      });
+      r0 = await rev(page);
+      await page.click('[data-testid=merge]');
+      await waitRev(page, r0);
+      await page.waitForFunction(() =>
+        document.querySelector('[data-testid=notice]')?.textContent?.includes('已重新加载'),
+      );
+      expect(base(await getDraft(id)).length).toBe(993); // nothing merged on the stale revision
       r0 = await rev(page);
       await page.click('[data-testid=merge]');
       await waitRev(page, r0);
@@ -270,6 +296,11 @@ describe('grid studio in Chromium, with the mouse', () => {
       expect(await page.isEnabled('[data-testid=redo]')).toBe(true);
       await page.click('[data-testid=tab-history]');
       await page.waitForSelector('[data-testid=history] li.undone');
+
+      // --- Re-code preview: the old→new code map (nothing applied) ------------------------------------------
+      await page.click('[data-testid=tab-recode]');
+      await page.click('[data-testid=recode-preview]');
+      await page.waitForSelector('[data-testid=recode-map], [data-testid=recode-none]');
 
       // --- Submit; another analyst approves; publish ---------------------------------------------------
       await page.click('[data-testid=tab-review]');

@@ -39,7 +39,7 @@ afterAll(async () => {
 });
 
 describe('CSP in Chromium', { timeout: 240_000 }, () => {
-  it('the login, wall, cases, devices and video pages run with no CSP violation', async () => {
+  it('the login, wall, cases, devices, grid studio and video pages run with no CSP violation', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1600, height: 900 } });
     await ctx.addInitScript(() => {
       localStorage.setItem('og.video.wall', JSON.stringify({ layout: 4, slots: ['csp-cam-h264', 'csp-cam-mjpeg'] }));
