@@ -980,9 +980,6 @@ export function newParentFrom(
 /** renameTree for temporary codes (the level of a temporary code is not read). */
 function renameTreeRaw(w: Work, code: string, next: string): void {
   const desc = w.all().filter((g) => g.code !== code && g.code.startsWith(code));
-  const g = w.get(code);
-  w.cur.delete(code);
-  w.cur.set(code, g); // keep order
   w.update(code, { code: next });
   for (const d of desc) w.update(d.code, { code: next + d.code.slice(code.length) });
 }
@@ -1235,8 +1232,10 @@ export function revalidate(
       .join(',');
   const C = new Set<string>();
   for (const c of changes) for (const s of [c.before, c.after]) if (s) C.add(s.code);
-  if (levels(counts) !== levels(previous.counts) || C.size > (options.fullShare ?? 0.25) * Math.max(all.length, 1))
-    return { ...validateTopology(all.map(asFeature), options), counts };
+  if (levels(counts) !== levels(previous.counts) || C.size > (options.fullShare ?? 0.25) * Math.max(all.length, 1)) {
+    const full = validateTopology(all.map(asFeature), options);
+    return { ...full, problems: sortProblems(full.problems), counts };
+  }
 
   const by = new Map(all.map((g) => [g.code, g]));
   const parentOf = (code: string) => {
