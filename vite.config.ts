@@ -12,6 +12,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     globalSetup: ['test/harness/global-setup.ts'],
+    // PGlite clusters created in test processes start from one initialised per run (not initdb each time).
+    setupFiles: ['test/harness/pglite-template.ts'],
     // 2-core machines: two test files at a time (three was measured slower: 653 s against ~560 s, the
     // software-rendered browser tests starve).
     maxWorkers: 2,

@@ -16,7 +16,7 @@ export interface BenchResult {
   notes?: string[];
 }
 
-const ALL = ['join', 'ingest', 'latency', 'wall', 'video', 'field'];
+const ALL = ['join', 'ingest', 'outage', 'latency', 'wall', 'video', 'field'];
 const here = path.dirname(new URL(import.meta.url).pathname);
 
 function machine() {
