@@ -2,6 +2,9 @@
  * OpenAPI paths of the grid worker's app (网格通, `/m`; ingest/field), spread into the document by openapi.ts.
  * Coordinates [lng, lat] WGS-84; times epoch ms or ISO-8601 as noted; errors in the common envelope.
  */
+import { FIELD_ACTION_BODIES } from './field.ts';
+import { jsonSchema } from './openapi.ts';
+
 type Json = Record<string, unknown>;
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
@@ -14,17 +17,7 @@ const lngLat = {
   maxItems: 2,
   description: '[lng, lat] WGS-84',
 };
-const photoIds = {
-  type: 'array',
-  maxItems: 9,
-  items: { type: 'string', pattern: '^[0-9a-f]{64}$' },
-  description: 'photo ids: the sha256 answered by …/complete',
-};
 const uuid = { type: 'string', format: 'uuid' };
-const time = {
-  oneOf: [{ type: 'number' }, { type: 'string', format: 'date-time' }],
-  description: 'epoch ms or ISO-8601',
-};
 const anyObject = { type: 'object', additionalProperties: true };
 const uploadState = {
   type: 'object',
@@ -45,96 +38,13 @@ const photo = {
     location: { oneOf: [lngLat, { type: 'null' }], description: 'EXIF GPS [lng, lat]' },
   },
 };
-const common = {
-  key: { ...uuid, description: 'idempotency key made on the phone for this outbox record' },
-  createdAt: time,
-  sentAt: time,
-};
-const caseRef = {
-  caseId: { type: 'string', description: 'case id or code' },
-  version: { type: 'integer', description: 'the version you saw' },
-  note: { type: 'string' },
-};
-
-/** The outbox record kinds of POST /api/field/actions. */
-export const FIELD_ACTION_SCHEMAS: Record<string, Json> = {
-  report: {
-    type: 'object',
-    required: ['key', 'kind', 'category', 'location'],
-    properties: {
-      ...common,
-      kind: { const: 'report' },
-      category: { type: 'string', description: 'category id (GET /api/categories)' },
-      location: lngLat,
-      accuracyM: { type: 'number', minimum: 0, description: 'GPS accuracy, metres' },
-      fixTime: time,
-      text: { type: 'string', maxLength: 2000 },
-      photos: photoIds,
-      selfHandled: {
-        type: 'object',
-        required: ['result', 'after'],
-        description:
-          '自处理: fixed on the spot; the case is handled at once with before (photos) and after photos, and waits for an independent check',
-        properties: { result: { type: 'string' }, after: photoIds },
-      },
-    },
-  },
-  claim: {
-    type: 'object',
-    required: ['key', 'kind', 'caseId', 'version'],
-    properties: { ...common, kind: { const: 'claim' }, ...caseRef },
-  },
-  comment: {
-    type: 'object',
-    required: ['key', 'kind', 'caseId', 'version', 'note'],
-    properties: { ...common, kind: { const: 'comment' }, ...caseRef },
-  },
-  handle: {
-    type: 'object',
-    required: ['key', 'kind', 'caseId', 'version', 'result'],
-    properties: { ...common, kind: { const: 'handle' }, ...caseRef, result: { type: 'string' }, photos: photoIds },
-  },
-  verify: {
-    type: 'object',
-    required: ['key', 'kind', 'caseId', 'version', 'pass'],
-    description:
-      '核查 on site: a photo whose EXIF GPS (else `location`) lies within 50 m of the case, or an `override` reason (recorded in the trail)',
-    properties: {
-      ...common,
-      kind: { const: 'verify' },
-      ...caseRef,
-      pass: { type: 'boolean' },
-      photos: photoIds,
-      location: lngLat,
-      accuracyM: { type: 'number', minimum: 0 },
-      override: { type: 'string', maxLength: 500 },
-    },
-  },
-  track: {
-    type: 'object',
-    required: ['key', 'kind', 'patrol', 'fixes'],
-    properties: {
-      ...common,
-      kind: { const: 'track' },
-      patrol: uuid,
-      fixes: {
-        type: 'array',
-        minItems: 1,
-        maxItems: 2000,
-        items: {
-          type: 'object',
-          required: ['t', 'lng', 'lat'],
-          properties: {
-            t: { type: 'number', description: 'the fix’s time, epoch ms' },
-            lng: { type: 'number' },
-            lat: { type: 'number' },
-            accuracyM: { type: 'number' },
-          },
-        },
-      },
-    },
-  },
-};
+/**
+ * The outbox record kinds of POST /api/field/actions: the very TypeBox schemas ingest/field validates with
+ * (core/schemas/field.ts), as plain JSON Schema.
+ */
+export const FIELD_ACTION_SCHEMAS: Record<string, Json> = Object.fromEntries(
+  Object.entries(FIELD_ACTION_BODIES).map(([kind, schema]) => [kind, jsonSchema(schema)]),
+);
 
 export function fieldPaths(): Json {
   return {

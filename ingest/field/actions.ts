@@ -29,15 +29,13 @@ import { SYSTEM_ACTOR } from '../cases/port.ts';
 import type { CaseService, CaseTx } from '../cases/service.ts';
 import type { StoredCase } from '../store/cases.ts';
 import type { Queryable } from '../store/db.ts';
-import { isUuid, photoInfo } from './uploads.ts';
+import { photoInfo } from './uploads.ts';
+import { parseFieldAction, type FieldKind } from '../../core/schemas/field.ts';
 import { parseTrackBatch, storeTrackBatch, type TrackDeps } from './tracks.ts';
 
 /** 核查 must be made within this distance of the case, metres (issue 15). */
 export const CHECK_RADIUS_M = 50;
-/** Photos per action. */
-export const MAX_PHOTOS = 9;
-export const FIELD_KINDS = ['report', 'claim', 'handle', 'comment', 'verify', 'track'] as const;
-export type FieldKind = (typeof FIELD_KINDS)[number];
+export { FIELD_KINDS, MAX_PHOTOS, type FieldKind } from '../../core/schemas/field.ts';
 
 export interface FieldAnswer {
   status: number;
@@ -57,16 +55,12 @@ type Input = Record<string, unknown>;
 const bad = (msg: string, field?: string): DomainError =>
   new DomainError('validation_failed', msg, field ? { field } : undefined);
 
-function text(v: unknown, field: string, max: number, required = false): string | undefined {
-  if (v === undefined || v === null || v === '') {
-    if (required) throw bad(`${field} is required`, field);
-    return undefined;
-  }
-  if (typeof v !== 'string') throw bad(`${field} must be a string`, field);
-  const t = v.trim();
-  if (required && !t) throw bad(`${field} is required`, field);
-  if (t.length > max) throw bad(`${field} may be at most ${max} characters`, field);
-  return t || undefined;
+// The body's shapes are checked once, up front, by core/schemas/field.ts (parseFieldAction: the schemas the
+// OpenAPI document shows). What follows only converts checked values, and checks what a schema cannot say.
+
+/** Trimmed text; blank is absent. (The schema checked type and length.) */
+function text(v: unknown): string | undefined {
+  return typeof v === 'string' ? v.trim() || undefined : undefined;
 }
 
 /** Epoch ms or an ISO-8601 string → epoch ms; undefined when absent. */
@@ -77,44 +71,9 @@ function time(v: unknown, field: string): number | undefined {
   return t;
 }
 
-/** [lng, lat] WGS-84. */
-export function lngLat(v: unknown, field: string): [number, number] {
-  if (
-    !Array.isArray(v) ||
-    v.length !== 2 ||
-    typeof v[0] !== 'number' ||
-    typeof v[1] !== 'number' ||
-    !Number.isFinite(v[0]) ||
-    !Number.isFinite(v[1]) ||
-    Math.abs(v[0]) > 180 ||
-    Math.abs(v[1]) > 90
-  )
-    throw bad(`${field} must be [lng, lat] within [-180, 180] × [-90, 90]`, field);
-  return [v[0], v[1]];
-}
-
-function accuracy(v: unknown, field: string): number | null {
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw bad(`${field} must be metres ≥ 0`, field);
-  return v;
-}
-
-function photoIds(v: unknown, field: string): string[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && /^[0-9a-f]{64}$/.test(x)))
-    throw bad(`${field} must be a list of photo ids (SHA-256, hex) from POST /api/field/uploads/{id}/complete`, field);
-  if (v.length > MAX_PHOTOS) throw bad(`at most ${MAX_PHOTOS} photos`, field);
-  return [...new Set(v as string[])];
-}
-
-function caseRef(v: unknown): string {
-  if (typeof v !== 'string' || !v.trim() || v.length > 100) throw bad('caseId is required', 'caseId');
-  return v.trim();
-}
-
-function version(v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw bad('version (the version you saw) is required', 'version');
-  return v;
+/** Photo ids without repeats. */
+function photoIds(v: unknown): string[] {
+  return Array.isArray(v) ? [...new Set(v as string[])] : [];
 }
 
 export interface AttachedPhoto {
@@ -199,13 +158,9 @@ export class FieldActions {
    * conflict (the key was used by another user or for another kind), and those of the case machine.
    */
   async run(actor: Actor, input: unknown): Promise<FieldAnswer> {
-    if (!input || typeof input !== 'object' || Array.isArray(input)) throw bad('the body must be a JSON object');
-    const a = input as Input;
-    if (!isUuid(a.key)) throw bad('key must be a UUID made by the client for this record', 'key');
-    const key = a.key.toLowerCase();
+    const a = parseFieldAction(input) as unknown as Input;
+    const key = (a.key as string).toLowerCase();
     const kind = a.kind as FieldKind;
-    if (!(FIELD_KINDS as readonly string[]).includes(kind))
-      throw bad(`kind must be one of ${FIELD_KINDS.join(', ')}`, 'kind');
     const first = await this.stored(this.deps.cases.db, key, actor, kind);
     if (first) return first;
     const receivedAt = this.deps.now();
@@ -260,21 +215,20 @@ export class FieldActions {
         return keep(tx.q, 201, made.body, made.caseId);
       });
     } else {
-      const caseId = caseRef(a.caseId);
-      const v = version(a.version);
-      const note = text(a.note, 'note', 2000, kind === 'comment');
-      const photos = photoIds(a.photos, 'photos');
+      const caseId = (a.caseId as string).trim();
+      const v = a.version as number;
+      const note = text(a.note);
+      const photos = photoIds(a.photos);
       let action: CaseAction;
       let role = 'photo';
       let onSite: Record<string, unknown> | null = null;
       if (kind === 'claim') action = { action: 'claim', ...(note ? { note } : {}) };
       else if (kind === 'comment') action = { action: 'comment', note: note! };
       else if (kind === 'handle') {
-        action = { action: 'handle', result: text(a.result, 'result', 2000, true)!, ...(note ? { note } : {}) };
+        action = { action: 'handle', result: text(a.result)!, ...(note ? { note } : {}) };
         role = 'after';
       } else {
-        if (typeof a.pass !== 'boolean') throw bad('pass must be true or false', 'pass');
-        action = { action: 'verify', pass: a.pass, ...(note ? { note } : {}) };
+        action = { action: 'verify', pass: a.pass as boolean, ...(note ? { note } : {}) };
         role = 'check';
         onSite = await this.onSite(actor, caseId, a, photos);
       }
@@ -329,27 +283,20 @@ export class FieldActions {
   }
 
   private reportInput(a: Input) {
-    const category = text(a.category, 'category', 100, true)!;
+    const category = text(a.category)!;
     if (!isKnownCategory(category)) throw bad(`unknown category ${category}`, 'category');
-    const sh = a.selfHandled;
-    let selfHandled: { result: string; after: string[] } | null = null;
-    if (sh !== undefined && sh !== null && sh !== false) {
-      if (typeof sh !== 'object' || Array.isArray(sh)) throw bad('selfHandled must be {result, after}', 'selfHandled');
-      const o = sh as Input;
-      selfHandled = {
-        result: text(o.result, 'selfHandled.result', 2000, true)!,
-        after: photoIds(o.after, 'selfHandled.after'),
-      };
-      if (!selfHandled.after.length) throw bad('a self-handled report needs after-photos', 'selfHandled.after');
-    }
-    const photos = photoIds(a.photos, 'photos');
+    const sh = a.selfHandled as { result: string; after: string[] } | null | false | undefined;
+    const selfHandled = sh ? { result: text(sh.result)!, after: photoIds(sh.after) } : null;
+    if (selfHandled && !selfHandled.after.length)
+      throw bad('a self-handled report needs after-photos', 'selfHandled.after');
+    const photos = photoIds(a.photos);
     if (selfHandled && !photos.length) throw bad('a self-handled report needs before-photos', 'photos');
     return {
       category,
-      location: lngLat(a.location, 'location'),
-      accuracyM: accuracy(a.accuracyM, 'accuracyM'),
+      location: a.location as [number, number],
+      accuracyM: (a.accuracyM as number | null | undefined) ?? null,
       fixTime: time(a.fixTime, 'fixTime') ?? null,
-      text: text(a.text, 'text', 2000),
+      text: text(a.text),
       photos,
       selfHandled,
     };
@@ -436,7 +383,7 @@ export class FieldActions {
     const c = await this.deps.cases.getByIdOrCode(caseId, actor).catch(() => {
       throw new DomainError('outside_scope', `no case ${caseId} within your scope`);
     });
-    const override = text(a.override, 'override', 500);
+    const override = text(a.override);
     if (!photos.length && !override) throw bad('a check needs a photo taken on site (or an override reason)', 'photos');
     let where: [number, number] | null = null;
     let source: string | null = null;
@@ -448,9 +395,9 @@ export class FieldActions {
         break;
       }
     }
-    const acc = accuracy(a.accuracyM, 'accuracyM');
-    if (!where && a.location !== undefined && a.location !== null) {
-      where = lngLat(a.location, 'location');
+    const acc = (a.accuracyM as number | null | undefined) ?? null;
+    if (!where && Array.isArray(a.location)) {
+      where = a.location as [number, number];
       source = 'phone_fix';
     }
     const distanceM = where && c.location ? Math.round(haversineM(where, c.location)) : null;

@@ -8,13 +8,12 @@
  * A web app gets fixes only while it is on screen: what is missing is a gap, shown as one, never filled in.
  */
 import type { MultiPolygon, Polygon } from 'geojson';
-import { DomainError } from '../../core/errors.ts';
 import { clockSkew, patrolDay, splitAtGaps, thinFixes, type Fix, type PatrolDay } from '../../core/field/patrol.ts';
 import type { Db, Queryable } from '../store/db.ts';
-import { isUuid } from './uploads.ts';
+import { parseBody } from '../../core/schemas/api.ts';
+import { FieldTrackBatch } from '../../core/schemas/field.ts';
 
-/** Fixes per batch (the app sends about one a 15 s; a batch is a few minutes, or what piled up offline). */
-export const MAX_FIXES_PER_BATCH = 2000;
+export { MAX_FIXES_PER_BATCH } from '../../core/schemas/field.ts';
 
 export interface TrackDeps {
   db: Db;
@@ -29,34 +28,16 @@ export interface TrackBatch {
   fixes: Fix[];
 }
 
-/** `{patrol: UUID of this patrol, fixes: [{t (epoch ms), lng, lat, accuracyM?}]}`; 400 validation_failed. */
-export function parseTrackBatch(a: Record<string, unknown>): TrackBatch {
-  if (!isUuid(a.patrol))
-    throw new DomainError('validation_failed', 'patrol must be the UUID of the patrol', { field: 'patrol' });
-  if (!Array.isArray(a.fixes) || a.fixes.length === 0 || a.fixes.length > MAX_FIXES_PER_BATCH)
-    throw new DomainError('validation_failed', `fixes must be a list of 1 to ${MAX_FIXES_PER_BATCH} fixes`, {
-      field: 'fixes',
-    });
-  const fixes = a.fixes.map((f: unknown, i): Fix => {
-    const o = (f ?? {}) as Record<string, unknown>;
-    const ok =
-      typeof o.t === 'number' &&
-      Number.isFinite(o.t) &&
-      o.t > 0 &&
-      typeof o.lng === 'number' &&
-      typeof o.lat === 'number' &&
-      Math.abs(o.lng) <= 180 &&
-      Math.abs(o.lat) <= 90 &&
-      (o.accuracyM === undefined || o.accuracyM === null || (typeof o.accuracyM === 'number' && o.accuracyM >= 0));
-    if (!ok)
-      throw new DomainError(
-        'validation_failed',
-        `fixes[${i}] must be {t: epoch ms, lng, lat (WGS-84), accuracyM?: metres}`,
-        { field: `fixes[${i}]` },
-      );
-    return { t: o.t as number, lng: o.lng as number, lat: o.lat as number, accuracyM: (o.accuracyM as number) ?? null };
-  });
-  return { patrol: a.patrol.toLowerCase(), fixes };
+/**
+ * `{patrol: UUID of this patrol, fixes: [{t (epoch ms), lng, lat, accuracyM?}]}` (core/schemas/field.ts
+ * FieldTrackBatch: the same schema the OpenAPI document shows); 400 validation_failed naming the field.
+ */
+export function parseTrackBatch(a: unknown): TrackBatch {
+  const b = parseBody(FieldTrackBatch, a);
+  return {
+    patrol: b.patrol.toLowerCase(),
+    fixes: b.fixes.map((f) => ({ t: f.t, lng: f.lng, lat: f.lat, accuracyM: f.accuracyM ?? null })),
+  };
 }
 
 /** The calendar day (YYYY-MM-DD) of an instant in the platform's time zone (TZ, CONTRACT.md). */
