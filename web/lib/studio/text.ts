@@ -33,7 +33,7 @@ export const T = {
   tools: { zh: '编辑工具', en: 'Editing tools' },
   toolSelect: { zh: '选择/移动顶点', en: 'Select / move vertices' },
   toolSplit: { zh: '画线拆分', en: 'Split by a line' },
-  toolReshape: { zh: '重画共用边界', en: 'Reshape shared boundary' },
+  toolReshape: { zh: '调整共享边界', en: 'Reshape shared boundary' },
   merge: { zh: '合并所选网格', en: 'Merge selected grids' },
   moveTo: { zh: '移至社区', en: 'Move to community' },
   move: { zh: '移动', en: 'Move' },
@@ -45,7 +45,7 @@ export const T = {
   none: { zh: '无', en: 'None' },
   clearSelection: { zh: '清除选择', en: 'Clear selection' },
   hintSelect: {
-    zh: '单击选择网格，Shift+单击多选；拖动顶点时共用该顶点的网格一起移动，靠近邻格顶点自动吸附；拖动边中点插入顶点，右键删除顶点。',
+    zh: '单击选择网格，Shift+单击多选；拖动顶点时共享该顶点的网格一起移动，靠近邻格顶点自动吸附；拖动边中点插入顶点，右键删除顶点。',
     en: 'Click a grid to select it, Shift+click to add; dragging a vertex moves it in every grid sharing it and snaps to a neighbour’s vertex; drag an edge midpoint to insert a vertex, right-click a vertex to remove it.',
   },
   hintSplit: {
@@ -53,7 +53,7 @@ export const T = {
     en: 'Select one grid, then click points of a line across it; click the last point again to finish.',
   },
   hintReshape: {
-    zh: '先选择两个相邻网格，然后画出新的共用边界（从边界一端画到另一端），再次单击最后一点结束。',
+    zh: '先选择两个相邻网格，然后画出新的共享边界（从边界一端画到另一端），再次单击最后一点结束。',
     en: 'Select two neighbouring grids, then draw their new shared boundary end to end; click the last point again to finish.',
   },
   needOne: { zh: '请先选择一个基础网格', en: 'Select one base grid first' },
