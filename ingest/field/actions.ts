@@ -86,8 +86,9 @@ export interface AttachedPhoto {
 /**
  * Attach stored photos to a case as evidence (migration 006's store, served by
  * `GET /api/cases/{id}/evidence/{eid}`): the original, and the public copy without metadata. Once per
- * (case, photo). The bytes are copied inside the database (INSERT … SELECT), never through this process.
- * Only photos the actor uploaded may be attached.
+ * (case, photo). The photo's bytes are already in that store (uploads.ts, of no case yet): attaching gives
+ * them this case, so each photo is stored once; only a photo attached to a second case is copied for it
+ * (inside the database, never through this process). Only photos the actor uploaded may be attached.
  */
 export async function attachPhotos(
   q: Queryable,
@@ -104,19 +105,34 @@ export async function attachPhotos(
     );
     let ev = have.rows[0];
     if (!ev) {
-      const own = await q.query(`SELECT 1 FROM field_photos WHERE sha256 = $1 AND uploaded_by = $2`, [sha, actor.id]);
-      if (!own.rows.length)
+      const own = await q.query<{ evidence_id: string | null; public_evidence_id: string | null }>(
+        `SELECT evidence_id, public_evidence_id FROM field_photos WHERE sha256 = $1 AND uploaded_by = $2`,
+        [sha, actor.id],
+      );
+      const stored = own.rows[0];
+      if (!stored?.evidence_id || !stored.public_evidence_id)
         throw new DomainError('validation_failed', `no photo ${sha} uploaded by you`, { field: 'photos' });
-      const ins = async (kind: string, col: string, mime: string) =>
-        (
-          await q.query<{ id: string }>(
-            `INSERT INTO case_evidence (case_id, kind, source, mime, bytes)
-             SELECT $1, $2, $3, ${mime}, ${col} FROM field_photos WHERE sha256 = $4 RETURNING id`,
-            [caseId, kind, actor.id, sha],
-          )
-        ).rows[0].id;
-      const e = await ins('photo', 'bytes', 'mime');
-      const p = await ins('photo_public', 'public_jpeg', `'image/jpeg'`);
+      // The stored rows become this case's evidence; a photo that already belongs to another case is copied
+      // for this one (each case's evidence is its own).
+      const taken = await q.query<{ id: string }>(
+        `UPDATE case_evidence SET case_id = $1 WHERE id IN ($2, $3) AND case_id IS NULL RETURNING id`,
+        [caseId, stored.evidence_id, stored.public_evidence_id],
+      );
+      let e = String(stored.evidence_id);
+      let p = String(stored.public_evidence_id);
+      if (taken.rows.length !== 2) {
+        const copy = async (id: string) =>
+          (
+            await q.query<{ id: string }>(
+              `INSERT INTO case_evidence (case_id, kind, source, mime, bytes)
+               SELECT $1, kind, $2, mime, bytes FROM case_evidence WHERE id = $3 RETURNING id`,
+              [caseId, actor.id, id],
+            )
+          ).rows[0].id;
+        const mine = new Set(taken.rows.map((r) => String(r.id)));
+        if (!mine.has(e)) e = await copy(e);
+        if (!mine.has(p)) p = await copy(p);
+      }
       await q.query(
         `INSERT INTO field_case_photos (case_id, sha256, role, evidence_id, public_evidence_id) VALUES ($1, $2, $3, $4, $5)`,
         [caseId, sha, role, e, p],

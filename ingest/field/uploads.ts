@@ -6,7 +6,9 @@
  * sent twice is taken once (bytes below `received` are ignored). On completion the bytes are hashed (SHA-256),
  * their type is sniffed from the bytes (file-type; the client's content-type is never trusted), the size is
  * capped, GPS and time are read from the EXIF (exifr), and a copy re-encoded by sharp without any metadata is
- * kept for public views. A photo already stored under the same SHA-256 is not stored again.
+ * kept for public views. A photo already stored under the same SHA-256 is not stored again. The bytes (original
+ * and public copy) are stored once, in the evidence store the case drawer reads (case_evidence, of no case
+ * until the photo is attached); field_photos holds the photo's facts and points there (migration 012).
  */
 import { createHash } from 'node:crypto';
 import exifr from 'exifr';
@@ -173,21 +175,24 @@ export async function storePhoto(q: Queryable, username: string, bytes: Buffer):
   const publicJpeg = await publicCopy(bytes);
   if (!publicJpeg) throw new DomainError('validation_failed', 'the photo is damaged and cannot be read');
   const exif = await photoExif(bytes);
-  await q.query(
-    `INSERT INTO field_photos (sha256, mime, size, bytes, public_jpeg, taken_at, lng, lat, uploaded_by)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sha256) DO NOTHING`,
-    [
-      sha256,
-      photo,
-      bytes.length,
-      bytes,
-      publicJpeg,
-      exif.takenAt,
-      exif.location?.[0] ?? null,
-      exif.location?.[1] ?? null,
-      username,
-    ],
+  // The bytes go to the evidence store (migration 006), of no case yet: attachPhotos (actions.ts) gives them
+  // their case. field_photos keeps the facts and the two rows' ids (migration 012).
+  const evidence = async (kind: string, mime: string, b: Buffer) =>
+    (
+      await q.query<{ id: string }>(
+        `INSERT INTO case_evidence (case_id, kind, source, mime, bytes) VALUES (NULL, $1, $2, $3, $4) RETURNING id`,
+        [kind, username, mime, b],
+      )
+    ).rows[0].id;
+  const e = await evidence('photo', photo, bytes);
+  const p = await evidence('photo_public', 'image/jpeg', publicJpeg);
+  const ins = await q.query(
+    `INSERT INTO field_photos (sha256, mime, size, taken_at, lng, lat, uploaded_by, evidence_id, public_evidence_id)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (sha256) DO NOTHING RETURNING sha256`,
+    [sha256, photo, bytes.length, exif.takenAt, exif.location?.[0] ?? null, exif.location?.[1] ?? null, username, e, p],
   );
+  // The same photo completed at the same moment by another upload: that one is the stored copy.
+  if (!ins.rows.length) await q.query(`DELETE FROM case_evidence WHERE id IN ($1, $2) AND case_id IS NULL`, [e, p]);
   return { sha256, mime: photo, size: bytes.length, ...exif };
 }
 
@@ -205,7 +210,7 @@ export async function completeUpload(db: Db, username: string, id: string): Prom
     const data = (await q.query<{ data: Uint8Array }>(`SELECT data FROM field_uploads WHERE id = $1`, [id])).rows[0]
       .data;
     const photo = await storePhoto(q, username, Buffer.from(data));
-    // The bytes now live in field_photos; the upload keeps only its result.
+    // The bytes now live in the evidence store; the upload keeps only its result.
     await q.query(`UPDATE field_uploads SET sha256 = $2, data = ''::bytea WHERE id = $1`, [id, photo.sha256]);
     return photo;
   });
