@@ -1250,8 +1250,8 @@ export function revalidate(
   const kids = new Map<string, GridSnapshot[]>();
   for (const g of all) {
     const p = parentOf(g.code);
-    // Children matter for the gap of a parent in the set (and for the parent's own checks).
-    if (p && G.has(p) && by.has(p)) {
+    // Children matter for the gap of a parent in the set, and for "parent missing" when it changed.
+    if (p && G.has(p) && (by.has(p) || C.has(p))) {
       if (!kids.has(p)) kids.set(p, []);
       kids.get(p)!.push(g);
     }

@@ -15,6 +15,8 @@ import {
   applyEdits,
   mergeGrids,
   moveSharedVertex,
+  moveToParent,
+  newParentFrom,
   neighbourhood,
   numberBaseGrids,
   revalidate,
@@ -252,6 +254,105 @@ describe('studio editing core: random edits keep the coverage valid', () => {
         grids = next;
       }
       expect(broken).toBeGreaterThan(40); // the comparison saw broken sets, not only valid ones
+    },
+  );
+
+  it(
+    'the incremental report equals a full check with two communities under a street (moves between parents)',
+    { timeout: 120_000 },
+    () => {
+      const rnd = mulberry32(7);
+      const STREET = '120106001';
+      const C2 = '120106001002';
+      const fresh = (): GridSnapshot[] => {
+        const base = lattice(6, 4, 21).filter((g) => g.level === 4);
+        // The east half (columns 3..5) is community 002, its grids renumbered.
+        const east = base.filter((_, k) => k % 6 >= 3);
+        let grids = applyEdits(
+          base,
+          east.map((g, k) => ({
+            op: 'update' as const,
+            code: g.code,
+            after: { code: C2 + String(k + 1).padStart(3, '0') },
+          })),
+        );
+        const kidsOf = (c: string) => grids.filter((g) => g.parent === c).map((g) => g.geometry);
+        const parent = (code: string, level: number, parentCode: string | null, geoms: GridSnapshot['geometry'][]) => ({
+          code,
+          level,
+          name: code,
+          parent: parentCode,
+          kind: level === 2 ? 'street' : 'community',
+          households: null,
+          geometry: unionOnArcs(geoms),
+        });
+        grids = [parent(COMMUNITY, 3, STREET, kidsOf(COMMUNITY)), parent(C2, 3, STREET, kidsOf(C2)), ...grids];
+        return [
+          parent(
+            STREET,
+            2,
+            '120106',
+            grids.filter((g) => g.level === 3).map((g) => g.geometry),
+          ),
+          ...grids,
+        ];
+      };
+      let grids: GridSnapshot[] = [];
+      let report: TopologyReport = { ok: true, problems: [], counts: {} };
+      let latitude = 0;
+      let broken = 0,
+        hierarchy = 0;
+      for (let i = 0; i < 80; i++) {
+        if (i % 20 === 0) {
+          ({ report, latitude } = validateGrids((grids = fresh())));
+          expect(report.problems).toEqual([]);
+        }
+        const base = grids.filter((g) => g.level === 4);
+        const g = base[Math.floor(rnd() * base.length)];
+        const r = rnd();
+        let edits: EditInput[] = [];
+        try {
+          if (r < 0.3) {
+            const other = g.parent === COMMUNITY ? C2 : COMMUNITY;
+            if (grids.some((x) => x.code === other)) edits = moveToParent(grids, [g.code], other);
+            hierarchy++;
+          } else if (r < 0.4) {
+            edits = newParentFrom(grids, [g.code], 3, '120106001003', 'new');
+            hierarchy++;
+          } else if (r < 0.6) {
+            const ring = outer(g);
+            const p = ring[Math.floor(rnd() * (ring.length - 1))];
+            const step = (rnd() < 0.5 ? 0.1 : 1.5) * shortestEdgeAt(grids, p);
+            edits = moveSharedVertex(grids, p, [p[0] + (rnd() - 0.5) * 2 * step, p[1] + (rnd() - 0.5) * 2 * step]);
+          } else if (r < 0.7) {
+            const near = neighbourhood(grids, [g.code]).filter((c) => c !== g.code && c.length === g.code.length);
+            if (near.length) edits = mergeGrids(grids, [g.code, near[0]]);
+          } else if (r < 0.8) {
+            edits = [{ op: 'delete', code: g.code }];
+          } else if (r < 0.9) {
+            const parents = grids.filter((x) => x.level === 3);
+            edits = [{ op: 'delete', code: parents[Math.floor(rnd() * parents.length)].code }];
+          } else {
+            const ring = outer(g);
+            const k = 1 + Math.floor(rnd() * (ring.length - 2));
+            const moved = ring.map((p, j) =>
+              j === k ? [p[0] + 0.0003 * (rnd() - 0.5), p[1] + 0.0003 * (rnd() - 0.5)] : p,
+            );
+            edits = [{ op: 'update', code: g.code, after: { geometry: { type: 'Polygon', coordinates: [moved] } } }];
+          }
+        } catch (e) {
+          if (!['invalid_grid', 'conflict', 'invalid_code'].includes((e as { code?: string }).code ?? '')) throw e;
+        }
+        if (!edits.length) continue;
+        const next = applyEdits(grids, edits);
+        report = revalidate(report, next, changesOf(grids, next), { latitude });
+        const full = validateGrids(next, { latitude }).report;
+        expect(canon(report), `step ${i}`).toEqual(canon(full));
+        if (!full.ok) broken++;
+        grids = next;
+      }
+      expect(broken).toBeGreaterThan(20);
+      expect(hierarchy).toBeGreaterThan(15);
     },
   );
 });
