@@ -59,3 +59,12 @@ export const edits = {
     }
   },
 };
+
+/**
+ * The draft's grids after a change set the server accepted (core applyEdits: what editDraft stores), so an
+ * edit is drawn without reading the whole draft back. Throws as applyEdits does (the caller re-reads).
+ */
+export function applyLocal(grids: readonly StudioGrid[], ops: EditInput[]): StudioGrid[] {
+  const next = core.applyEdits(g(grids), ops as unknown as core.EditInput[]);
+  return next.map(({ geometry, ...properties }) => ({ type: 'Feature', geometry, properties }));
+}

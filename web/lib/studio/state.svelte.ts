@@ -6,6 +6,7 @@
  */
 import { studioApi, type DraftInfo, type EditInput, type HistoryEntry, type Result, type StudioGrid } from './api.ts';
 import type { TopologyReport, VersionDiff } from './api.ts';
+import { applyLocal } from './edits.ts';
 
 export type Notice = { kind: 'error' | 'info'; text: string } | null;
 
@@ -115,10 +116,31 @@ export class StudioState {
     }
   }
 
-  /** One editing operation = one change set = one undo step. */
-  edit(ops: EditInput[], summary: string): Promise<unknown> {
-    if (!ops.length) return Promise.resolve(null);
-    return this.mutate((id, rev) => studioApi.changes(id, rev, summary, ops));
+  /**
+   * One editing operation = one change set = one undo step. The answer carries the new revision and the
+   * topology report; the grids are updated here with the same change set (no re-read of the draft).
+   */
+  async edit(ops: EditInput[], summary: string): Promise<unknown> {
+    if (!ops.length) return null;
+    const d = this.draft;
+    const r = await this.mutate((id, rev) => studioApi.changes(id, rev, summary, ops), false);
+    if (r === null || !d) return r;
+    try {
+      this.setGrids(applyLocal(this.grids, ops));
+      this.drafts = this.drafts.map((x) => (x.id === d.id && this.draft ? this.draft : x));
+      void this.loadHistory();
+    } catch {
+      await this.open(d.id);
+    }
+    return r;
+  }
+
+  private setGrids(grids: StudioGrid[]) {
+    this.grids = grids;
+    // eslint-disable-next-line svelte/prefer-svelte-reactivity -- an index rebuilt with `grids`
+    this.byCode = new Map(grids.map((g) => [g.properties.code, g]));
+    this.selection = this.selection.filter((c) => this.byCode.has(c));
+    this.gridsVersion++;
   }
 
   undo(): Promise<unknown> {
