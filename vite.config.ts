@@ -1,5 +1,6 @@
 import { sveltekit } from '@sveltejs/kit/vite';
 import { defineConfig } from 'vitest/config';
+import { LongestFirst } from './test/harness/sequencer.ts';
 
 export default defineConfig({
   plugins: [sveltekit()],
@@ -17,5 +18,7 @@ export default defineConfig({
     // 2-core machines: two test files at a time (three was measured slower: 653 s against ~560 s, the
     // software-rendered browser tests starve).
     maxWorkers: 2,
+    // Longest files first (recorded durations), so no long file starts last and runs alone.
+    sequence: { sequencer: LongestFirst },
   },
 });

@@ -62,6 +62,20 @@ async function seededTemplate(): Promise<string | null> {
   return dir;
 }
 
+/**
+ * A new DATA_DIR holding a copy of the run's seeded template (see seededTemplate: migrated, sample district
+ * and devices, admin with ADMIN_PASSWORD), for tests that write into a data directory before the platform
+ * or the CLI first uses it (their own users, say) or that only need a seeded one; an empty directory when
+ * there is no template (outside a vitest run, or its making failed), which the platform or CLI then seeds.
+ * Removing it is the caller's.
+ */
+export async function seededDataDir(prefix = 'onegrid-data-'): Promise<string> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), prefix));
+  const tpl = await seededTemplate();
+  if (tpl) cpSync(tpl, dataDir, { recursive: true });
+  return dataDir;
+}
+
 export async function startPlatformProcess(
   opts: {
     env?: Record<string, string>;

@@ -2,22 +2,28 @@
  * `onegrid device add` refuses a location outside every grid (a typo, or lat and lng swapped) unless
  * `--allow-outside` is given (issue 13, "The CLI"); validation errors still name the bad field first.
  */
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
+import { seededDataDir } from '../harness/platform.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const dataDir = mkdtempSync(path.join(tmpdir(), 'onegrid-cli-outside-'));
-const env = { DATA_DIR: dataDir, ADMIN_PASSWORD: 'cli-admin-pw-outside', LOG_LEVEL: 'silent' };
+// A data directory with the sample district already loaded (the run's seeded template): the grid check
+// needs the grids, not a first-use seed in the first CLI call.
+let dataDir = '';
+beforeAll(async () => {
+  dataDir = await seededDataDir('onegrid-cli-outside-');
+}, 300_000);
 const cli = (args: string[]) =>
   spawnSync(process.execPath, ['bin/onegrid.js', 'device', 'add', ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, DATA_DIR: dataDir, ADMIN_PASSWORD: 'cli-admin-pw-outside', LOG_LEVEL: 'silent' },
     encoding: 'utf8',
   });
-afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+afterAll(() => {
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
 
 describe('onegrid device add outside every grid', { timeout: 120_000 }, () => {
   it('is refused, naming the location and the flag; nothing is registered', () => {

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
-import { startPlatformProcess, type PlatformHandle } from '../harness/platform.ts';
+import { seededDataDir, startPlatformProcess, type PlatformHandle } from '../harness/platform.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const cli = (args: string[], env: Record<string, string>) =>
@@ -17,8 +17,8 @@ const cli = (args: string[], env: Record<string, string>) =>
 const dirs: string[] = [];
 afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-// Each test here starts whole processes (the platform cold and warm; the CLI, which migrates and seeds a
-// fresh data directory on its first run): generous limits, so a loaded 2-core machine is slow, not failing.
+// Each test here starts whole processes (the platform cold and warm; the CLI on copies of the run's seeded
+// data directory): generous limits, so a loaded 2-core machine is slow, not failing.
 describe('one process: npm start', { timeout: 180_000 }, () => {
   let p: PlatformHandle | undefined;
 
@@ -79,8 +79,9 @@ describe('one process: npm start', { timeout: 180_000 }, () => {
 });
 
 describe('the CLI', { timeout: 180_000 }, () => {
-  it('adds a device and a user, printing the secret once, as JSON on request', () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'onegrid-cli-'));
+  // On a copy of the run's seeded data directory: the first start's migrate and seed are the test above's.
+  it('adds a device and a user, printing the secret once, as JSON on request', async () => {
+    const dataDir = await seededDataDir('onegrid-cli-');
     dirs.push(dataDir);
     const env = { DATA_DIR: dataDir, ADMIN_PASSWORD: 'cli-admin-pw', LOG_LEVEL: 'silent' };
     const dev = cli(
@@ -120,8 +121,8 @@ describe('the CLI', { timeout: 180_000 }, () => {
     expect(cli(['--help'], env).stdout).toMatch(/grids import/);
   });
 
-  it('exports the grids as GeoJSON, KML and Shapefile, refuses a broken set, and imports and publishes a set', () => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'onegrid-grids-'));
+  it('exports the grids as GeoJSON, KML and Shapefile, refuses a broken set, and imports and publishes a set', async () => {
+    const dataDir = await seededDataDir('onegrid-grids-');
     dirs.push(dataDir);
     const env = { DATA_DIR: dataDir, ADMIN_PASSWORD: 'cli-admin-pw', LOG_LEVEL: 'silent' };
     const file = path.join(dataDir, 'all.geojson');
