@@ -330,8 +330,9 @@ async function storedReport(
   return { report: row.report, latitude: Number(row.report_lat) };
 }
 
+/** Store the report of revision `rev`, only while the draft is still at that revision. */
 async function storeReport(q: Queryable, id: number, rev: number, report: TopologyReport, latitude: number) {
-  await q.query(`UPDATE grid_drafts SET report = $2, report_rev = $3, report_lat = $4 WHERE id = $1`, [
+  await q.query(`UPDATE grid_drafts SET report = $2, report_rev = $3, report_lat = $4 WHERE id = $1 AND rev = $3`, [
     id,
     JSON.stringify(report),
     rev,

@@ -19,7 +19,14 @@ import {
   type GridSnapshot,
   type TopologyReport,
 } from '../../core/index.ts';
-import { createDraftFromImport, draftGrids, editDraft, redoDraft, undoDraft } from '../../ingest/grids/drafts.ts';
+import {
+  createDraftFromImport,
+  draftGrids,
+  draftReport,
+  editDraft,
+  redoDraft,
+  undoDraft,
+} from '../../ingest/grids/drafts.ts';
 import type { GridFeature } from '../../ingest/grids/io.ts';
 import { openDb, type Db } from '../../ingest/store/db.ts';
 import { migrate } from '../../ingest/store/migrate.ts';
@@ -70,6 +77,12 @@ describe('studio change sets on the server', () => {
       const d = await createDraftFromImport(db, 'ana', features(), GB15, 'studio undo depth');
       const original = snap(await draftGrids(db, d.id));
       const { latitude } = validateGrids(original, { profile: GB15 });
+      // Opening the draft keeps its full report (revision 0), so even the first edit is checked incrementally.
+      expect((await draftReport(db, d.id)).ok).toBe(true);
+      const kept = async () =>
+        (await db.query<{ report_rev: number }>(`SELECT report_rev FROM grid_drafts WHERE id = $1`, [d.id])).rows[0]
+          .report_rev;
+      expect(await kept()).toBe(0);
       const rnd = mulberry32(5);
       let grids = original;
       let rev = d.rev;
@@ -86,6 +99,7 @@ describe('studio change sets on the server', () => {
         grids = applyEdits(grids, edits);
         const r = await editDraft(db, d.id, 'ana', { rev, ops: edits, summary: `move ${i}` });
         rev = r.draft.rev;
+        if (i === 0) expect(await kept()).toBe(rev);
         if (i % 20 === 0 || !r.report.ok)
           expect(canon(r.report), `edit ${i}`).toEqual(canon(await fullOf(d.id, latitude)));
       }
