@@ -1,17 +1,20 @@
 import { json } from '@sveltejs/kit';
 import { api, num, requireRole } from '$lib/server/api.ts';
 import { getServices } from '$lib/server/platform.ts';
-import { discardDraft, draftGrids, getDraft, validateDraft } from '../../../../../../ingest/grids/drafts.ts';
+import { discardDraft, draftGrids, draftReport, getDraft } from '../../../../../../ingest/grids/drafts.ts';
 import { gridFeature } from '../../../../../../ingest/store/grids.ts';
 
-/** A draft: its state and revision, its grids (GeoJSON FeatureCollection, [lng, lat]) and topology report. */
+/**
+ * A draft: its state and revision, its grids (GeoJSON FeatureCollection, [lng, lat]) and topology report
+ * (the one kept for the current revision, else a full check, then kept for the next edit's incremental one).
+ */
 export const GET = api(async (event) => {
   requireRole(event, 'analyst');
   const id = num(event.params.id ?? null, 'id', { int: true, min: 1 })!;
   const db = getServices().db;
   const draft = await getDraft(db, id);
   const grids = { type: 'FeatureCollection', features: (await draftGrids(db, id)).map(gridFeature) };
-  return json({ draft, grids, report: await validateDraft(db, id) });
+  return json({ draft, grids, report: await draftReport(db, id) });
 });
 
 /** Discard a draft that is not published. */
