@@ -16,6 +16,9 @@ import { publicCopy, sniffPhoto } from '../media/photo.ts';
 import { DomainError } from '../../core/errors.ts';
 import type { Db, Queryable } from '../store/db.ts';
 
+// Bytes cross into and out of the database as base64 text (decode/encode in SQL, PostgreSQL and PGlite alike):
+// PGlite takes a 350 KB bytea parameter in ~150 ms and the same as base64 in ~25 ms (measured 2026-11-30).
+
 /** Largest photo accepted, bytes. The app compresses to ≤ 500 KB; an original from a camera is ≤ 12 MB. */
 export const PHOTO_MAX_BYTES = 12 * 1024 * 1024;
 /** Largest chunk per PUT, bytes: below adapter-node's default BODY_SIZE_LIMIT (512 KiB). */
@@ -124,11 +127,10 @@ export async function putChunk(
       });
     const tail = bytes.subarray(u.received - offset);
     if (tail.length === 0) return stateOf(u);
-    await q.query(`UPDATE field_uploads SET data = data || $2, received = received + $3 WHERE id = $1`, [
-      id,
-      tail,
-      tail.length,
-    ]);
+    await q.query(
+      `UPDATE field_uploads SET data = data || decode($2, 'base64'), received = received + $3 WHERE id = $1`,
+      [id, tail.toString('base64'), tail.length],
+    );
     return { ...stateOf(u), received: u.received + tail.length };
   });
 }
@@ -180,8 +182,9 @@ export async function storePhoto(q: Queryable, username: string, bytes: Buffer):
   const evidence = async (kind: string, mime: string, b: Buffer) =>
     (
       await q.query<{ id: string }>(
-        `INSERT INTO case_evidence (case_id, kind, source, mime, bytes) VALUES (NULL, $1, $2, $3, $4) RETURNING id`,
-        [kind, username, mime, b],
+        `INSERT INTO case_evidence (case_id, kind, source, mime, bytes)
+         VALUES (NULL, $1, $2, $3, decode($4, 'base64')) RETURNING id`,
+        [kind, username, mime, b.toString('base64')],
       )
     ).rows[0].id;
   const e = await evidence('photo', photo, bytes);
@@ -207,9 +210,10 @@ export async function completeUpload(db: Db, username: string, id: string): Prom
     }
     if (u.received !== u.size)
       throw new DomainError('conflict', `upload ${id} has ${u.received} of ${u.size} bytes`, { received: u.received });
-    const data = (await q.query<{ data: Uint8Array }>(`SELECT data FROM field_uploads WHERE id = $1`, [id])).rows[0]
-      .data;
-    const photo = await storePhoto(q, username, Buffer.from(data));
+    const data = (
+      await q.query<{ data: string }>(`SELECT encode(data, 'base64') AS data FROM field_uploads WHERE id = $1`, [id])
+    ).rows[0].data;
+    const photo = await storePhoto(q, username, Buffer.from(data, 'base64'));
     // The bytes now live in the evidence store; the upload keeps only its result.
     await q.query(`UPDATE field_uploads SET sha256 = $2, data = ''::bytea WHERE id = $1`, [id, photo.sha256]);
     return photo;
