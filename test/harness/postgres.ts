@@ -3,7 +3,7 @@
  * the `postgres` OS user (PostgreSQL refuses to run as root), a free port on 127.0.0.1, trust auth.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, chmodSync, chownSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports.ts';
@@ -14,7 +14,8 @@ export interface PostgresHandle {
   url: string;
   port: number;
   dir: string;
-  stop(): Promise<void>;
+  /** Stops the cluster and removes it; `keepData`: a clean (fast) shutdown, the files left for copying. */
+  stop(opts?: { keepData?: boolean }): Promise<void>;
 }
 
 function asPostgres(cmd: string, args: string[]): string {
@@ -27,7 +28,11 @@ function asPostgres(cmd: string, args: string[]): string {
     : execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-export async function startPostgres(opts: { postgis?: boolean } = {}): Promise<PostgresHandle> {
+/**
+ * `copyOf`: the data directory of a cluster stopped cleanly (`stop({ keepData: true })`) to start a copy of,
+ * instead of a new initdb: what it holds (a seeded database, say) comes with it.
+ */
+export async function startPostgres(opts: { postgis?: boolean; copyOf?: string } = {}): Promise<PostgresHandle> {
   const dir = mkdtempSync(path.join(tmpdir(), 'onegrid-pg-'));
   chmodSync(dir, 0o777);
   const data = path.join(dir, 'data');
@@ -37,17 +42,23 @@ export async function startPostgres(opts: { postgis?: boolean } = {}): Promise<P
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     chownSync(dir, uid, gid);
   }
-  asPostgres(`${BIN}/initdb`, [
-    '-D',
-    data,
-    '-U',
-    'postgres',
-    '--auth=trust',
-    '-E',
-    'UTF8',
-    '--no-sync',
-    '--locale=C.UTF-8',
-  ]);
+  if (opts.copyOf) {
+    // As the files' owner (cp -a keeps it); the copy's include line then points at this cluster's settings.
+    execFileSync('cp', ['-a', opts.copyOf, data]);
+    const conf = path.join(data, 'postgresql.conf');
+    writeFileSync(conf, readFileSync(conf, 'utf8').replace(/^include '.*\/extra\.conf'$/gm, ''));
+  } else
+    asPostgres(`${BIN}/initdb`, [
+      '-D',
+      data,
+      '-U',
+      'postgres',
+      '--auth=trust',
+      '-E',
+      'UTF8',
+      '--no-sync',
+      '--locale=C.UTF-8',
+    ]);
   const port = await freePort();
   writeFileSync(
     path.join(dir, 'extra.conf'),
@@ -57,7 +68,7 @@ export async function startPostgres(opts: { postgis?: boolean } = {}): Promise<P
   execFileSync('sh', ['-c', `echo "include '${dir}/extra.conf'" >> ${data}/postgresql.conf`]);
   asPostgres(`${BIN}/pg_ctl`, ['-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '60', 'start']);
   const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  if (opts.postgis !== false) {
+  if (opts.postgis !== false && !opts.copyOf) {
     asPostgres('psql', [
       '-h',
       '127.0.0.1',
@@ -74,17 +85,18 @@ export async function startPostgres(opts: { postgis?: boolean } = {}): Promise<P
     url,
     port,
     dir,
-    async stop() {
+    async stop(o = {}) {
       if (stopped) return;
       stopped = true;
+      const mode = o.keepData ? 'fast' : 'immediate';
       spawnSync(
         isRoot ? 'runuser' : `${BIN}/pg_ctl`,
         isRoot
-          ? ['-u', 'postgres', '--', `${BIN}/pg_ctl`, '-D', data, '-m', 'immediate', 'stop']
-          : ['-D', data, '-m', 'immediate', 'stop'],
+          ? ['-u', 'postgres', '--', `${BIN}/pg_ctl`, '-D', data, '-m', mode, '-w', 'stop']
+          : ['-D', data, '-m', mode, '-w', 'stop'],
         { stdio: 'ignore' },
       );
-      rmSync(dir, { recursive: true, force: true });
+      if (!o.keepData) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
