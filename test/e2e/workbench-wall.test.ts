@@ -9,10 +9,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import AxeBuilder from '@axe-core/playwright';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { startPlatformProcess, ADMIN_PASSWORD, type PlatformHandle } from '../harness/platform.ts';
+import { startPlatformProcess, seededDataDir, ADMIN_PASSWORD, type PlatformHandle } from '../harness/platform.ts';
 import { launchChromium, artifactPath } from '../harness/browser.ts';
 import { openPglite } from '../../ingest/store/db.ts';
 import { migrate } from '../../ingest/store/migrate.ts';
@@ -72,7 +69,8 @@ function smallestText(p: Page): Promise<{ px: number; where: string }> {
 }
 
 beforeAll(async () => {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'onegrid-wbw-'));
+  // The run's seeded template (migrate and seed are then no-ops), or a fresh directory seeded here.
+  const dataDir = await seededDataDir('onegrid-wbw-');
   const db = await openPglite(dataDir);
   await migrate(db);
   await seed(db, { adminPassword: ADMIN_PASSWORD });

@@ -88,13 +88,12 @@ export async function startPlatformProcess(
 ): Promise<PlatformHandle> {
   const dataDir = opts.dataDir ?? mkdtempSync(path.join(tmpdir(), 'onegrid-data-'));
   // Start from the run's seeded template when this start would only repeat its seeding: an empty PGlite
-  // DATA_DIR, no demo fleet (demo seeds sample users whose passwords print once), the harness's admin password.
+  // DATA_DIR, the harness's admin password. A demo start too: the template has no sample users (it was not a
+  // demo start), so this start creates them and prints their passwords as a first demo start does.
   if (
     opts.template !== false &&
-    !opts.demo &&
     !opts.env?.DATABASE_URL &&
     !opts.env?.ADMIN_PASSWORD &&
-    opts.env?.DEMO !== '1' &&
     readdirSync(dataDir).length === 0
   ) {
     const tpl = await seededTemplate();
