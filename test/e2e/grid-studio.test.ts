@@ -1,9 +1,11 @@
 /**
  * The grid studio (/grids, issue 14) driven with the mouse in Debian's Chromium against the whole platform
- * (seeded sample district, 992 base grids): an analyst creates a draft from the published set, drags a
- * vertex two grids share (both change, one undo step), draws a line that splits a grid, merges two grids,
- * reloads the page and undoes the merge (the undo is the server's), submits; another analyst approves; the
- * first publishes — and the wall then serves and draws the new grids. Screenshots under artifacts/.
+ * (seeded sample district, 992 base grids): an upload refused as field case 04 says (the CLI's import); an
+ * analyst creates a draft from the published set, drags a vertex two grids share (both change, one undo
+ * step), inserts a vertex on a shared edge and removes it, draws a line that splits a grid, merges two grids
+ * (first refused as stale after another tab's edit: reloaded), reloads the page and undoes the merge (the
+ * undo is the server's), previews the re-code and the diff, submits; another analyst approves; the first
+ * publishes — and the wall then serves and draws the new grids. Screenshots under artifacts/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -213,6 +215,36 @@ describe('grid studio in Chromium, with the mouse', () => {
       expect(sets1[0].ops!.update).toBe(2);
       expect(moved.report.ok, JSON.stringify(moved.report.problems.slice(0, 3))).toBe(true);
       await page.screenshot({ path: artifactPath('grid-studio-moved.png') });
+
+      // --- Insert a vertex on a shared edge (click its midpoint), then remove it (right-click) -----------------
+      const k = ringA.findIndex(
+        (q, i) =>
+          i > 0 &&
+          owners.get(key(q))!.length === 2 &&
+          owners.get(key(ringA[i + 1] ?? ringA[0]))?.length === 2 &&
+          key(q) !== key(vertex) &&
+          key(ringA[i + 1] ?? ringA[0]) !== key(vertex) &&
+          key(ringA[i - 1]) !== key(vertex),
+      );
+      const next = ringA[k + 1] ?? ringA[0];
+      await frame(page, [(ringA[k][0] + next[0]) / 2, (ringA[k][1] + next[1]) / 2], 18);
+      const [e1, e2] = [await screen(page, ringA[k]), await screen(page, next)];
+      r0 = await rev(page);
+      await page.mouse.click((e1.x + e2.x) / 2, (e1.y + e2.y) / 2);
+      await waitRev(page, r0);
+      const inserted = await getDraft(id);
+      const fresh = byCode(inserted, A.properties.code)!.geometry.coordinates[0].filter(
+        (q) => !owners.has(key(q)) && !common.some((c) => key(c) === key(q)),
+      );
+      expect(fresh.length).toBe(1);
+      const sharers = base(inserted).filter((g) => g.geometry.coordinates[0].some((q) => key(q) === key(fresh[0])));
+      expect(sharers.length, 'the new vertex is in both grids of the edge').toBe(2);
+      const at = await screen(page, fresh[0]);
+      r0 = await rev(page);
+      await page.mouse.click(at.x, at.y, { button: 'right' });
+      await waitRev(page, r0);
+      const removedV = await getDraft(id);
+      expect(base(removedV).some((g) => g.geometry.coordinates[0].some((q) => key(q) === key(fresh[0])))).toBe(false);
 
       // --- Split a grid by a drawn line ---------------------------------------------------------------
       const S = byCode(moved, '120106001001002')!;
