@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mqtt from 'mqtt';
 import { seededDataDir, startPlatformProcess, type PlatformHandle } from '../harness/platform.ts';
+import { runCli, spawnCli } from '../harness/cli.ts';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const cli = (args: string[], env: Record<string, string>) =>
@@ -84,7 +85,8 @@ describe('the CLI', { timeout: 180_000 }, () => {
     const dataDir = await seededDataDir('onegrid-cli-');
     dirs.push(dataDir);
     const env = { DATA_DIR: dataDir, ADMIN_PASSWORD: 'cli-admin-pw', LOG_LEVEL: 'silent' };
-    const dev = cli(
+    // The real command once (bin/onegrid.js in a new process); the rest through the same main() in process.
+    const dev = spawnCli(
       ['device', 'add', '--id', 'smk-9001', '--kind', 'smoke', '--lng', '117.15', '--lat', '39.17', '--json'],
       env,
     );
@@ -92,12 +94,15 @@ describe('the CLI', { timeout: 180_000 }, () => {
     const d = JSON.parse(dev.stdout);
     expect(d).toMatchObject({ id: 'smk-9001', kind: 'smoke', location: [117.15, 39.17] });
     expect(d.secret).toMatch(/^[A-Za-z0-9_-]{20,}$/);
-    const dup = cli(['device', 'add', '--id', 'smk-9001', '--kind', 'smoke', '--lng', '117.15', '--lat', '39.17'], env);
+    const dup = await runCli(
+      ['device', 'add', '--id', 'smk-9001', '--kind', 'smoke', '--lng', '117.15', '--lat', '39.17'],
+      env,
+    );
     expect(dup.status).not.toBe(0);
     expect(dup.stderr).toMatch(/already exists/);
-    const badKind = cli(['device', 'add', '--id', 'x1', '--kind', 'toaster', '--lng', '1', '--lat', '1'], env);
+    const badKind = await runCli(['device', 'add', '--id', 'x1', '--kind', 'toaster', '--lng', '1', '--lat', '1'], env);
     expect(badKind.stderr).toMatch(/kind must be one of/);
-    const user = cli(
+    const user = await runCli(
       [
         'user',
         'add',
@@ -116,9 +121,9 @@ describe('the CLI', { timeout: 180_000 }, () => {
     expect(user.status, user.stderr).toBe(0);
     expect(JSON.parse(user.stdout)).toMatchObject({ username: 'wang.li', role: 'commander' });
     expect(JSON.parse(user.stdout).password).toMatch(/.{12,}/);
-    const help = cli(['device', 'add', '--help'], env);
+    const help = await runCli(['device', 'add', '--help'], env);
     expect(help.stdout).toMatch(/Kinds: camera/);
-    expect(cli(['--help'], env).stdout).toMatch(/grids import/);
+    expect((await runCli(['--help'], env)).stdout).toMatch(/grids import/);
   });
 
   it('exports the grids as GeoJSON, KML and Shapefile, refuses a broken set, and imports and publishes a set', async () => {
@@ -126,22 +131,24 @@ describe('the CLI', { timeout: 180_000 }, () => {
     dirs.push(dataDir);
     const env = { DATA_DIR: dataDir, ADMIN_PASSWORD: 'cli-admin-pw', LOG_LEVEL: 'silent' };
     const file = path.join(dataDir, 'all.geojson');
-    expect(cli(['grids', 'export', '--out', file], env).status).toBe(0);
+    expect(spawnCli(['grids', 'export', '--out', file], env).status).toBe(0); // the real command once
     const fc = JSON.parse(readFileSync(file, 'utf8'));
     expect(fc.features).toHaveLength(1126);
-    const kml = cli(['grids', 'export', '--format', 'kml', '--level', '2'], env);
+    const kml = await runCli(['grids', 'export', '--format', 'kml', '--level', '2'], env);
     expect(kml.stdout).toMatch(/<kml[^>]*>.*东风街道/s);
-    expect(cli(['grids', 'export', '--format', 'shp', '--out', path.join(dataDir, 'g.zip')], env).status).toBe(0);
+    expect(
+      (await runCli(['grids', 'export', '--format', 'shp', '--out', path.join(dataDir, 'g.zip')], env)).status,
+    ).toBe(0);
     // A base grid copied over its neighbour: refused with the report naming both codes.
     const broken = structuredClone(fc);
     const base = broken.features.filter((f: { properties: { level: number } }) => f.properties.level === 4);
     base[1].geometry = base[0].geometry;
     writeFileSync(path.join(dataDir, 'bad.geojson'), JSON.stringify(broken));
-    const bad = cli(['grids', 'import', path.join(dataDir, 'bad.geojson')], env);
+    const bad = await runCli(['grids', 'import', path.join(dataDir, 'bad.geojson')], env);
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toMatch(/topology_invalid/);
     expect(bad.stderr).toContain(base[0].properties.code);
-    const ok = cli(['grids', 'import', path.join(dataDir, 'g.zip'), '--publish', '--json'], env);
+    const ok = await runCli(['grids', 'import', path.join(dataDir, 'g.zip'), '--publish', '--json'], env);
     expect(ok.status, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout)).toMatchObject({
       features: 1126,
