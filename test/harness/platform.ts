@@ -45,6 +45,10 @@ async function seededTemplate(): Promise<string | null> {
   if (mine) {
     try {
       mkdirSync(dir);
+      // The PGlite cluster made here, where test/harness/pglite-template.ts copies an initialised one (initdb
+      // in the platform process would cost 5-15 s more); the platform then migrates and seeds it.
+      const { openPglite } = await import('../../ingest/store/db.ts');
+      await (await openPglite(dir)).close();
       const p = await startPlatformProcess({ dataDir: dir, template: false, timeoutMs: 180_000 });
       const code = await p.stop('SIGTERM');
       if (code !== 0) throw new Error(`template platform exited with ${code}`);
