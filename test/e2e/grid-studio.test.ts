@@ -386,6 +386,43 @@ describe('grid studio in Chromium, with the mouse', () => {
     },
   );
 
+  it('the issues panel: a repeated vertex is listed, zoomed to, fixed with its quick fix; publish waits', async () => {
+    const made = await api<{ draft: { id: number } }>(alice, 'POST', '/api/grids/drafts', { from: 'published' });
+    const id = made.draft.id;
+    const d = await getDraft(id);
+    const g = byCode(d, '120106002001001')!;
+    const ring = g.geometry.coordinates[0];
+    const twice = [...ring.slice(0, 3), ring[2], ...ring.slice(3)]; // a vertex repeated
+    await api(alice, 'POST', `/api/grids/drafts/${id}/changes`, {
+      rev: d.draft.rev,
+      summary: 'a repeated vertex',
+      ops: [{ op: 'update', code: g.properties.code, after: { geometry: { type: 'Polygon', coordinates: [twice] } } }],
+    });
+    expect((await getDraft(id)).report.ok).toBe(false);
+    const { ctx, page } = await studioPage(alice);
+    await page.goto(`${p.url}/grids?draft=${id}`);
+    // 992 base grids, or 993 after the test above published its split.
+    await page.waitForSelector('.studio-map[data-status=ready]:is([data-grids="992"], [data-grids="993"])', {
+      timeout: 180_000,
+    });
+    await page.waitForSelector('[data-testid=issues] li');
+    expect(await page.textContent('[data-testid=issues]')).toContain('120106002001001');
+    await page.click('[data-testid=issues] li button:has-text("定位")');
+    await page.click('[data-testid=tab-review]');
+    expect(await page.isDisabled('[data-testid=publish]')).toBe(true);
+    expect(await page.textContent('[data-testid=review]')).toContain('存在拓扑错误，不能发布');
+    await page.click('[data-testid=tab-issues]');
+    const fix = page.locator('[data-testid=issues] li button:has-text("快速修复")').first();
+    expect(await fix.textContent()).toContain('删除重复顶点');
+    const r0 = await rev(page);
+    await fix.click();
+    await waitRev(page, r0);
+    await page.waitForSelector('[data-testid=issues] .ok');
+    expect((await getDraft(id)).report.ok).toBe(true);
+    await page.screenshot({ path: artifactPath('grid-studio-quickfix.png') });
+    await ctx.close();
+  });
+
   it('other roles are refused the page and the API', async () => {
     const admin = await p.login();
     const viewer = await userToken(p, admin, 'studio-viewer', {
