@@ -3,7 +3,7 @@
  * the `postgres` OS user (PostgreSQL refuses to run as root), a free port on 127.0.0.1, trust auth.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports.ts';
@@ -28,6 +28,60 @@ function asPostgres(cmd: string, args: string[]): string {
     : execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
+function initdb(data: string): void {
+  asPostgres(`${BIN}/initdb`, [
+    '-D',
+    data,
+    '-U',
+    'postgres',
+    '--auth=trust',
+    '-E',
+    'UTF8',
+    '--no-sync',
+    '--locale=C.UTF-8',
+  ]);
+}
+
+/**
+ * The run's freshly initdb'd data directory (never started), made once under a lock in the run's folder
+ * (ONEGRID_TEST_RUN_DIR, test/harness/global-setup.ts) and copied by every new cluster instead of its own
+ * initdb (seconds each on a loaded 2-core machine); null outside a test run or when making it failed.
+ */
+async function initdbTemplate(): Promise<string | null> {
+  const run = process.env.ONEGRID_TEST_RUN_DIR;
+  if (!run || !existsSync(run)) return null;
+  const parent = path.join(run, 'pg-initdb');
+  const data = path.join(parent, 'data');
+  const ready = path.join(run, 'pg-initdb.ready');
+  const failed = path.join(run, 'pg-initdb.failed');
+  let mine = false;
+  try {
+    mkdirSync(path.join(run, 'pg-initdb.lock'));
+    mine = true;
+  } catch {
+    /* another worker makes it */
+  }
+  if (mine) {
+    try {
+      chmodSync(run, 0o711); // the postgres user reaches its folder inside (mkdtemp made the run's 0700)
+      mkdirSync(parent, { mode: 0o777 });
+      chmodSync(parent, 0o777);
+      if (process.getuid?.() === 0) execFileSync('chown', ['postgres:postgres', parent]);
+      initdb(data);
+      writeFileSync(ready, '');
+    } catch (e) {
+      writeFileSync(failed, String(e));
+      return null;
+    }
+  }
+  const deadline = Date.now() + 120_000;
+  while (!existsSync(ready)) {
+    if (existsSync(failed) || Date.now() > deadline) return null;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return data;
+}
+
 /**
  * `copyOf`: the data directory of a cluster stopped cleanly (`stop({ keepData: true })`) to start a copy of,
  * instead of a new initdb: what it holds (a seeded database, say) comes with it.
@@ -42,23 +96,13 @@ export async function startPostgres(opts: { postgis?: boolean; copyOf?: string }
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     chownSync(dir, uid, gid);
   }
-  if (opts.copyOf) {
+  const copyOf = opts.copyOf ?? (await initdbTemplate());
+  if (copyOf) {
     // As the files' owner (cp -a keeps it); the copy's include line then points at this cluster's settings.
-    execFileSync('cp', ['-a', opts.copyOf, data]);
+    execFileSync('cp', ['-a', copyOf, data]);
     const conf = path.join(data, 'postgresql.conf');
     writeFileSync(conf, readFileSync(conf, 'utf8').replace(/^include '.*\/extra\.conf'$/gm, ''));
-  } else
-    asPostgres(`${BIN}/initdb`, [
-      '-D',
-      data,
-      '-U',
-      'postgres',
-      '--auth=trust',
-      '-E',
-      'UTF8',
-      '--no-sync',
-      '--locale=C.UTF-8',
-    ]);
+  } else initdb(data);
   const port = await freePort();
   writeFileSync(
     path.join(dir, 'extra.conf'),
