@@ -423,6 +423,106 @@ describe('grid studio in Chromium, with the mouse', () => {
     await ctx.close();
   });
 
+  it('reshape a shared boundary, move a grid to another community, a new community from two grids', async () => {
+    const made = await api<{ draft: { id: number } }>(alice, 'POST', '/api/grids/drafts', { from: 'published' });
+    const id = made.draft.id;
+    const d0 = await getDraft(id);
+    const { ctx, page } = await studioPage(alice);
+    await page.goto(`${p.url}/grids?draft=${id}`);
+    await page.waitForSelector('.studio-map[data-status=ready]:is([data-grids="992"], [data-grids="993"])', {
+      timeout: 180_000,
+    });
+
+    // Reshape: the stretch A and N share, replaced by a straight path drawn from one end to the other.
+    const A = byCode(d0, '120106003001001')!;
+    const ringA = A.geometry.coordinates[0].slice(0, -1);
+    const counts = new Map<string, string[]>();
+    for (const g of base(d0))
+      for (const q of g.geometry.coordinates[0].slice(0, -1))
+        counts.set(key(q), [...(counts.get(key(q)) ?? []), g.properties.code]);
+    const nCode = [...new Set(ringA.flatMap((q) => counts.get(key(q))!))]
+      .filter((c) => c !== A.properties.code)
+      .map((c) => ({ c, n: ringA.filter((q) => counts.get(key(q))!.includes(c)).length }))
+      .sort((x, y) => y.n - x.n)[0].c;
+    const inN = ringA.map((q) => counts.get(key(q))!.includes(nCode));
+    const startAt = inN.findIndex((x, i) => x && !inN[(i - 1 + inN.length) % inN.length]);
+    const run: Position[] = [];
+    for (let i = startAt; inN[i % inN.length] && run.length < inN.length; i++) run.push(ringA[i % inN.length]);
+    expect(run.length).toBeGreaterThanOrEqual(3);
+    const [s0, e0] = [run[0], run[run.length - 1]];
+    const mid = [(s0[0] + e0[0]) / 2, (s0[1] + e0[1]) / 2];
+    await frame(page, mid, 17);
+    await clickGrid(page, A, false, mid);
+    await clickGrid(page, byCode(d0, nCode)!, true, mid);
+    await page.waitForFunction(
+      (c) => document.querySelector('[data-testid=selection]')?.textContent?.includes(c),
+      nCode,
+    );
+    await page.click('[data-testid=tool-reshape]');
+    let r0 = await rev(page);
+    for (const q of [s0, mid, e0, e0]) {
+      const at = await screen(page, q);
+      await page.mouse.click(at.x, at.y);
+      await page.waitForTimeout(300);
+    }
+    await waitRev(page, r0);
+    const d1 = await getDraft(id);
+    for (const c of [A.properties.code, nCode]) {
+      const ring = byCode(d1, c)!.geometry.coordinates[0].map(key);
+      for (const q of run.slice(1, -1)) expect(ring, c).not.toContain(key(q));
+      expect(ring, c).toContain(key(s0));
+      expect(ring, c).toContain(key(e0));
+    }
+    await page.click('[data-testid=tool-select]');
+
+    // Move a grid to another community of the same street.
+    const B = byCode(d1, '120106003001002')!;
+    const target = '120106003002';
+    await frame(page, pointOnFeature(B).geometry.coordinates, 16);
+    await clickGrid(page, B);
+    await page.waitForFunction(() =>
+      document.querySelector('[data-testid=selection]')?.textContent?.includes('120106003001002'),
+    );
+    await page.selectOption('[data-testid=move-target]', target);
+    r0 = await rev(page);
+    await page.click('[data-testid=move-submit]');
+    await waitRev(page, r0);
+    const d2 = await getDraft(id);
+    expect(byCode(d2, B.properties.code)).toBeFalsy();
+    const movedB = base(d2).find((g) => JSON.stringify(g.geometry) === JSON.stringify(B.geometry));
+    expect(movedB?.properties.parent).toBe(target);
+
+    // A new community from two neighbouring grids.
+    const C1 = byCode(d2, '120106003003001')!;
+    const c1 = new Set(C1.geometry.coordinates[0].map(key));
+    const C2 = base(d2).find(
+      (g) =>
+        g.properties.code !== C1.properties.code &&
+        g.properties.parent === C1.properties.parent &&
+        g.geometry.coordinates[0].filter((q) => c1.has(key(q))).length >= 3,
+    )!;
+    await frame(page, pointOnFeature(C1).geometry.coordinates, 16);
+    await clickGrid(page, C1);
+    await clickGrid(page, C2, true);
+    await page.waitForFunction(
+      (c) => document.querySelector('[data-testid=selection]')?.textContent?.includes(c),
+      C2.properties.code,
+    );
+    await page.click('[data-testid=new-parent-code]'); // focus suggests the next free community code
+    const code = await page.inputValue('[data-testid=new-parent-code]');
+    expect(code).toMatch(/^120106003\d{3}$/);
+    await page.fill('[data-testid=new-parent-name]', '新建测试社区');
+    r0 = await rev(page);
+    await page.click('[data-testid=new-parent-submit]');
+    await waitRev(page, r0);
+    const d3 = await getDraft(id);
+    expect(byCode(d3, code)?.properties.name).toBe('新建测试社区');
+    expect(base(d3).filter((g) => g.properties.parent === code).length).toBe(2);
+    expect(d3.report.ok, JSON.stringify(d3.report.problems.slice(0, 3))).toBe(true);
+    await page.screenshot({ path: artifactPath('grid-studio-new-community.png') });
+    await ctx.close();
+  });
+
   it('other roles are refused the page and the API', async () => {
     const admin = await p.login();
     const viewer = await userToken(p, admin, 'studio-viewer', {

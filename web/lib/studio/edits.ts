@@ -40,8 +40,18 @@ export const edits = {
   split: (grids: readonly StudioGrid[], code: string, line: Position[], newCode: string) =>
     build(() => core.splitGrid(g(grids), code, line, newCode)),
   merge: (grids: readonly StudioGrid[], codes: string[]) => build(() => core.mergeGrids(g(grids), codes)),
-  reshape: (grids: readonly StudioGrid[], a: string, b: string, path: Position[]) =>
-    build(() => core.reshapeBoundary(g(grids), a, b, path)),
+  /**
+   * Reshape the boundary of a and b along a drawn path; a drawn end within tolDeg of a vertex both grids
+   * have is taken as that exact vertex (the boundary's end stays where it is).
+   */
+  reshape(grids: readonly StudioGrid[], a: string, b: string, path: Position[], tolDeg: number): Built {
+    const snap = (p: Position) => {
+      const v = core.sharedVertexAt(g(grids), p, tolDeg);
+      return v && v.codes.includes(a) && v.codes.includes(b) ? v.position : p;
+    };
+    const snapped = path.length >= 2 ? [snap(path[0]), ...path.slice(1, -1), snap(path[path.length - 1])] : path;
+    return build(() => core.reshapeBoundary(g(grids), a, b, snapped));
+  },
   moveToParent: (grids: readonly StudioGrid[], codes: string[], parent: string) =>
     build(() => core.moveToParent(g(grids), codes, parent)),
   newParent: (grids: readonly StudioGrid[], codes: string[], level: number, code: string, name: string) =>
