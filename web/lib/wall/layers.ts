@@ -217,6 +217,7 @@ export class WallLayers {
     real: PatrolTrip[];
     simulated: PatrolTrip[];
     labels: PatrolLabel[];
+    realLabels: PatrolLabel[];
   } | null = null;
   private patrolParts(p: PatrolTracks) {
     if (this.patrolMemo?.of !== p) {
@@ -229,8 +230,9 @@ export class WallLayers {
         if (!had || t.timestamps[t.timestamps.length - 1] > had.timestamps[had.timestamps.length - 1])
           newest.set(t.worker, t);
       }
-      const labels = [...newest.values(), ...simulated].map((trip) => ({ trip }));
-      this.patrolMemo = { of: p, real, simulated, labels };
+      const realLabels = [...newest.values()].map((trip) => ({ trip }));
+      const labels = [...realLabels, ...simulated.map((trip) => ({ trip }))];
+      this.patrolMemo = { of: p, real, simulated, labels, realLabels };
     }
     return this.patrolMemo;
   }
@@ -359,7 +361,10 @@ export class WallLayers {
 
     if (ctx.toggles.patrols && w.patrols?.trips.length) {
       const p = w.patrols;
-      const { real, simulated, labels } = this.patrolParts(p);
+      const { real, simulated, labels, realLabels } = this.patrolParts(p);
+      // A label per simulated walker only where there is room (zoomed in, or a street or below in focus):
+      // the whole district holds hundreds. Real workers are always named.
+      const roomy = ctx.zoom - Math.log2(s) >= 13.6 || focusLevel >= 2;
       const nowS = (ctx.now - p.t0) / 1000;
       // Real tracks from grid workers' phones: today's whole path, solid, labelled with the worker's name.
       if (real.length)
@@ -400,7 +405,7 @@ export class WallLayers {
       layers.push(
         new TextLayer<PatrolLabel>({
           id: 'patrol-labels',
-          data: labels,
+          data: roomy ? labels : realLabels,
           getText: (d) => (d.trip.simulated ? (ctx.simulatedLabel ?? 'SIMULATED') : d.trip.name),
           // A real worker's label sits at the newest fix; a simulated one walks with its walker's head.
           getPosition: (d) => (d.trip.simulated ? headAt(d.trip, nowS) : d.trip.path[d.trip.path.length - 1]),
