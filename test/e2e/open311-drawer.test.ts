@@ -45,7 +45,7 @@ async function statusNotes(): Promise<string> {
 }
 
 async function signIn(): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+  const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 }, reducedMotion: 'reduce' });
   const page = await ctx.newPage();
   await page.goto(`${platform.url}/login?next=%2Fcases`);
   await page.waitForSelector('html[data-hydrated]');

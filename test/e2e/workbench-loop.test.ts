@@ -113,7 +113,7 @@ const getCase = (id = caseId) => api<CaseJson>(`/api/cases/${id}`);
 const clicks: string[] = [];
 
 async function signIn(username: string): Promise<Page> {
-  const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+  const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 }, reducedMotion: 'reduce' });
   const page = await ctx.newPage();
   await page.goto(`${platform.url}/login?next=%2Fcases`);
   await page.waitForSelector('html[data-hydrated]');

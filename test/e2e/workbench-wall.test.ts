@@ -130,7 +130,7 @@ afterAll(async () => {
 
 describe('the wall and pages (Chromium, SIMULATED fleet)', { timeout: 240_000 }, () => {
   it('fills the live list on load, shows counts beside rates, and is legible at 1920×1080', async () => {
-    const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+    const ctx = await browser.newContext({ viewport: { width: 1920, height: 1080 }, reducedMotion: 'reduce' });
     page = await ctx.newPage();
     await page.goto(`${platform.url}/login?next=%2F`);
     await page.waitForSelector('html[data-hydrated]');
