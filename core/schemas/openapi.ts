@@ -492,7 +492,7 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
         },
         post: {
           summary:
-            'Create a draft: JSON {"from": "published", "label"?} copies the published set; a grid file body (GeoJSON, zipped Shapefile, KML, KMZ) is imported as by `onegrid grids import`',
+            'Create a draft: JSON {"from": "published", "label"?, "profile"?} copies the published set (a profile other than the published one — gb15, gb14, stat20 — numbers every base grid afresh in it, west→east, north→south per community); a grid file body (GeoJSON, zipped Shapefile, KML, KMZ) is imported as by `onegrid grids import`',
           parameters: [
             q('format', 'geojson | shp | kml | kmz (default: sniffed)'),
             q(
@@ -508,9 +508,16 @@ export function openApiDocument(opts: { version?: string; serverUrl?: string } =
           ],
           requestBody: jsonBody({
             type: 'object',
-            properties: { from: { const: 'published' }, label: { type: 'string' } },
+            properties: {
+              from: { const: 'published' },
+              label: { type: 'string' },
+              profile: { type: 'string', enum: ['gb15', 'gb14', 'stat20'] },
+            },
           }),
-          responses: { '201': jsonBody(anyJson, '{draft, source?, repairs?}'), ...errors('400', '401', '403') },
+          responses: {
+            '201': jsonBody(anyJson, '{draft, source?, repairs?}'),
+            ...errors('400', '401', '403', '404', '422'),
+          },
         },
       },
       '/api/grids/drafts/{id}': {

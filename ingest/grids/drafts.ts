@@ -133,23 +133,63 @@ export async function listDrafts(q: Queryable): Promise<DraftInfo[]> {
 }
 
 /** A new draft holding a copy of the published set. */
-export async function createDraftFromPublished(db: Db, actor: string, label?: string): Promise<DraftInfo> {
+/**
+ * A draft copied from the published set. With `profileId` (gb15, gb14, stat20 …) other than the published
+ * set's, the draft changes the district's code profile: district, street and community codes are the same
+ * in every profile (6+3+3 digits), and every base grid is numbered afresh in the new profile's width,
+ * west→east, north→south inside its community (core/grid/codes.ts numberBaseGrids). The diff and the
+ * publish report then show each old→new code. Errors: `not_found` (nothing published), `invalid_code`
+ * (unknown profile, or more base grids in a community than the profile's width can number).
+ */
+export async function createDraftFromPublished(
+  db: Db,
+  actor: string,
+  label?: string,
+  profileId?: string,
+): Promise<DraftInfo> {
   return db.tx(async (q) => {
     const pub = await publishedVersion(q);
     if (pub === null) throw new DomainError('not_found', 'there is no published grid version to start a draft from');
-    const { profile } = await profileOfVersion(q, pub);
-    const v = await createGridVersion(q, label ?? `draft of version ${pub}`, 'draft', actor);
+    const { profile: from } = await profileOfVersion(q, pub);
+    const profile = profileId ? codeProfile(profileId) : from;
+    const name =
+      label ?? (profile.id === from.id ? `draft of version ${pub}` : `draft of version ${pub} in ${profile.id}`);
+    const v = await createGridVersion(q, name, 'draft', actor);
     await q.query(`UPDATE grid_versions SET profile = $2 WHERE id = $1`, [v, profile.id]);
     await q.query(
       `INSERT INTO grids (version_id, code, level, name, parent, kind, households, props, geometry)
        SELECT $1, code, level, name, parent, kind, households, props, geometry FROM grids WHERE version_id = $2`,
       [v, pub],
     );
-    return newDraft(q, v, pub, label ?? `draft of version ${pub}`, actor, { from: 'published', version: pub });
+    if (profile.id !== from.id) await renumberBaseGrids(q, v, from, profile);
+    return newDraft(q, v, pub, name, actor, { from: 'published', version: pub, profile: profile.id });
   });
 }
 
-/** A new draft holding an imported set (ingest/grids/io.ts importGrids). */
+/** Number every base grid of version `v` afresh in profile `to` (its parents' codes do not change). */
+async function renumberBaseGrids(q: Queryable, v: number, from: CodeProfile, to: CodeProfile): Promise<void> {
+  const byCommunity = new Map<string, GridRow[]>();
+  for (const r of await gridsOfVersion(q, v)) {
+    if (r.level !== 4) continue;
+    const c = r.code.slice(0, from.lengths[2]);
+    if (!byCommunity.has(c)) byCommunity.set(c, []);
+    byCommunity.get(c)!.push(r);
+  }
+  const moves: [string, string][] = [];
+  for (const [community, grids] of byCommunity) {
+    const codes = numberBaseGrids(community, grids, to);
+    grids.forEach((g, i) => moves.push([g.code, codes[i]]));
+  }
+  // Two steps, so that a new code equal to another grid's old one never collides on (version, code).
+  const olds = moves.map(([o]) => o);
+  await q.query(`UPDATE grids SET code = '~' || code WHERE version_id = $1 AND code = ANY($2::text[])`, [v, olds]);
+  await q.query(
+    `UPDATE grids g SET code = m.code FROM unnest($2::text[], $3::text[]) AS m(old, code)
+      WHERE g.version_id = $1 AND g.code = '~' || m.old`,
+    [v, olds, moves.map(([, c]) => c)],
+  );
+}
+
 export async function createDraftFromImport(
   db: Db,
   actor: string,

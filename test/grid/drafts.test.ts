@@ -25,6 +25,7 @@ import {
   redoDraft,
   submitDraft,
   undoDraft,
+  validateDraft,
 } from '../../ingest/grids/drafts.ts';
 import type { GridFeature } from '../../ingest/grids/io.ts';
 import { openDb, type Db } from '../../ingest/store/db.ts';
@@ -244,5 +245,32 @@ describe('grid drafts', () => {
     const msg = await refused(publishDraft(db, small, 'carol', { rev: d.rev }), 'conflict');
     expect(msg).toMatch(/would leave \d+ device\(s\) and \d+ open case\(s\) without the base grid/);
     expect((await getDraft(db, small)).state).toBe('approved'); // nothing happened
+  });
+
+  it('a draft in another code profile (gb14) numbers every base grid afresh; published, devices follow', async () => {
+    await refused(createDraftFromPublished(db, 'ana', undefined, 'gb13'), 'invalid_code');
+    const before = await db.query<{ code: string; name: string; parent: string }>(
+      `SELECT code, name, parent FROM grids WHERE version_id = (SELECT id FROM grid_versions WHERE status = 'published')
+         AND level = 4 ORDER BY code`,
+    );
+    const d = await createDraftFromPublished(db, 'ana', undefined, 'gb14');
+    expect(d.profile).toBe('gb14');
+    const rows = (await draftGrids(db, d.id)).filter((g) => g.level === 4);
+    expect(rows).toHaveLength(before.rows.length);
+    for (const r of rows) {
+      expect(r.code).toMatch(/^\d{14}$/);
+      expect(r.code.slice(0, 12)).toBe(r.parent);
+    }
+    expect(new Set(rows.map((r) => r.name))).toEqual(new Set(before.rows.map((r) => r.name)));
+    // Numbered from 01 inside each community, with no gap.
+    const seqs = rows.filter((r) => r.parent === '120106001001').map((r) => Number(r.code.slice(12)));
+    expect(seqs.sort((a, b) => a - b)).toEqual(seqs.map((_, i) => i + 1));
+    expect((await validateDraft(db, d.id)).ok).toBe(true);
+    let rev = (await submitDraft(db, d.id, 'ana', d.rev)).rev;
+    rev = (await approveDraft(db, d.id, 'ben', rev)).rev;
+    const { report } = await publishDraft(db, d.id, 'ben', { rev });
+    expect(report.devicesChanged.length).toBeGreaterThan(0);
+    const grids = await db.query<{ grid: string }>(`SELECT DISTINCT grid FROM devices WHERE grid IS NOT NULL`);
+    for (const g of grids.rows) expect(g.grid).toMatch(/^\d{14}$/);
   });
 });

@@ -120,8 +120,13 @@ const base = (id: number) => `/api/grids/drafts/${id}`;
 
 export const studioApi = {
   list: () => getJson<{ drafts: DraftInfo[] }>('/api/grids/drafts'),
-  createFromPublished: (label?: string) =>
-    postJson<{ draft: DraftInfo }>('/api/grids/drafts', { from: 'published', ...(label ? { label } : {}) }),
+  /** A draft copied from the published set; a `profile` other than its own numbers every base grid afresh. */
+  createFromPublished: (label?: string, profile?: string) =>
+    postJson<{ draft: DraftInfo }>('/api/grids/drafts', {
+      from: 'published',
+      ...(label ? { label } : {}),
+      ...(profile ? { profile } : {}),
+    }),
   /** Upload a grid file: the same import as `onegrid grids import` (ingest/grids/io.ts importGrids). */
   upload: (file: File, q: { crs?: string; profile?: string; label?: string }) => {
     const p = new URLSearchParams();

@@ -18,6 +18,10 @@ export const T = {
   },
   crs: { zh: '坐标系（可选）', en: 'CRS (optional)' },
   profile: { zh: '编码规则', en: 'Code profile' },
+  profileChangeHint: {
+    zh: '换用其他编码规则：草稿中每个基础网格按新规则自西向东、自北向南重新编号，发布前可预览新旧编码对照。',
+    en: 'Another code profile: every base grid of the draft is numbered afresh in it, west→east, north→south; the old→new codes show in the diff before publishing.',
+  },
   label: { zh: '名称', en: 'Label' },
   open: { zh: '打开', en: 'Open' },
   discard: { zh: '丢弃', en: 'Discard' },

@@ -19,16 +19,19 @@ export const load: PageServerLoad = async ({ locals }) => {
   if (!basemapStyle && existsSync(path.join(s.config.dataDir, 'basemap.json'))) basemapStyle = '/basemap.json';
   const version = await publishedVersion(s.db);
   let baseGrids = 0;
+  let publishedProfile = s.config.gridCodeProfile;
   if (version !== null) {
-    const r = await s.db.query<{ n: number }>(
-      `SELECT count(*)::int AS n FROM grids WHERE version_id = $1 AND level = 4`,
+    const r = await s.db.query<{ n: number; profile: string | null }>(
+      `SELECT (SELECT count(*)::int FROM grids WHERE version_id = $1 AND level = 4) AS n,
+              (SELECT profile FROM grid_versions WHERE id = $1) AS profile`,
       [version],
     );
     baseGrids = r.rows[0]?.n ?? 0;
+    publishedProfile = r.rows[0]?.profile ?? publishedProfile;
   }
   return {
     me: locals.user.username,
-    published: version === null ? null : { version, baseGrids },
+    published: version === null ? null : { version, baseGrids, profile: publishedProfile },
     profile: s.config.gridCodeProfile,
     basemapStyle,
   };

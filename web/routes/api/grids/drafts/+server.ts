@@ -12,7 +12,8 @@ export const GET = api(async (event) => {
 });
 
 /**
- * Create a draft. JSON `{"from": "published", "label"?}` copies the published set; any other body is a
+ * Create a draft. JSON `{"from": "published", "label"?, "profile"?}` copies the published set (with a
+ * `profile` other than the published one, every base grid is numbered afresh in it); any other body is a
  * grid file (GeoJSON, zipped Shapefile, KML, KMZ) imported with the same rules as `onegrid grids import`
  * (query: format, crs, encoding, codeField, nameField, levelField, profile, label). Topology problems of
  * an import do not refuse it: the draft is where they are fixed (the report comes back).
@@ -22,10 +23,13 @@ export const POST = api(async (event) => {
   const s = getServices();
   const type = event.request.headers.get('content-type') ?? '';
   if (type.startsWith('application/json')) {
-    const body = (await readJson(event)) as { from?: unknown; label?: unknown } | null;
+    const body = (await readJson(event)) as { from?: unknown; label?: unknown; profile?: unknown } | null;
     if (body?.from !== 'published') fail('validation_failed', 'from must be "published" (or upload a grid file)');
     const label = typeof body.label === 'string' && body.label.trim() ? body.label.trim().slice(0, 200) : undefined;
-    return json({ draft: await createDraftFromPublished(s.db, user.username, label) }, { status: 201 });
+    if (body.profile !== undefined && typeof body.profile !== 'string')
+      fail('validation_failed', 'profile must be a code profile id: gb15, gb14 or stat20');
+    const profile = body.profile ? codeProfile(body.profile).id : undefined; // invalid_code (422) when unknown
+    return json({ draft: await createDraftFromPublished(s.db, user.username, label, profile) }, { status: 201 });
   }
   const p = event.url.searchParams;
   const maxBytes = s.config.gridImportMaxMb * 1024 * 1024;
