@@ -19,6 +19,10 @@ for (const d of existsSync(cacheRoot) ? readdirSync(cacheRoot) : []) {
 const sorted = Object.fromEntries(Object.entries(seconds).sort((a, b) => b[1] - a[1]));
 writeFileSync(
   path.join(root, 'test/durations.json'),
-  JSON.stringify({ note: 'seconds per file on a 2-core machine; scripts/test-durations.js', seconds: sorted }, null, 2) + '\n',
+  JSON.stringify(
+    { note: 'seconds per file on a 2-core machine; scripts/test-durations.js', seconds: sorted },
+    null,
+    2,
+  ) + '\n',
 );
 console.log(`test/durations.json: ${Object.keys(sorted).length} files`);

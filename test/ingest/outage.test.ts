@@ -6,13 +6,7 @@
  * `npm run bench -- outage` runs (with the same checks).
  */
 import { expect, it } from 'vitest';
-import {
-  OUTAGE_MAX_DEPTH,
-  OUTAGE_MAX_RSS_GROWTH,
-  OUTAGE_RATE,
-  describeOutage,
-  outageUnderLoad,
-} from './outage.ts';
+import { OUTAGE_MAX_DEPTH, OUTAGE_MAX_RSS_GROWTH, OUTAGE_RATE, describeOutage, outageUnderLoad } from './outage.ts';
 
 const OUTAGE_MS = Number(process.env.OUTAGE_MS ?? 10_000);
 

@@ -19,7 +19,7 @@ export const load: PageServerLoad = async ({ locals }) => {
   if (!basemapStyle && existsSync(path.join(s.config.dataDir, 'basemap.json'))) basemapStyle = '/basemap.json';
   const version = await publishedVersion(s.db);
   let baseGrids = 0;
-  let publishedProfile = s.config.gridCodeProfile;
+  let publishedProfile: string = s.config.gridCodeProfile;
   if (version !== null) {
     const r = await s.db.query<{ n: number; profile: string | null }>(
       `SELECT (SELECT count(*)::int FROM grids WHERE version_id = $1 AND level = 4) AS n,
