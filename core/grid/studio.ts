@@ -35,8 +35,8 @@ import {
   type TopologyFeature,
   type TopologyOptions,
   type TopologyProblem,
-  type TopologyProblemKind,
   type TopologyReport,
+  PROBLEM_ORDER,
   projectionLatitude,
   validateTopology,
 } from './topology.ts';
@@ -1150,27 +1150,12 @@ export function neighbourhood(grids: readonly GridSnapshot[], codes: string[]): 
   return [...out].filter((c) => present.has(c));
 }
 
-const ORDER: TopologyProblemKind[] = [
-  'bad_geometry',
-  'ring_not_closed',
-  'self_intersection',
-  'hole_outside',
-  'parts_overlap',
-  'duplicate_code',
-  'bad_code',
-  'parent_mismatch',
-  'missing_parent',
-  'overlap',
-  'outside_parent',
-  'gap',
-];
-
 /** Problems in the validator's order (kind, first code), ties broken by the other codes and the location. */
 export function sortProblems(problems: TopologyProblem[]): TopologyProblem[] {
   const key = (p: TopologyProblem) => `${p.codes.join(',')}|${p.location.join(',')}|${p.message}`;
   return [...problems].sort(
     (a, b) =>
-      ORDER.indexOf(a.kind) - ORDER.indexOf(b.kind) ||
+      PROBLEM_ORDER.indexOf(a.kind) - PROBLEM_ORDER.indexOf(b.kind) ||
       (a.codes[0] ?? '').localeCompare(b.codes[0] ?? '') ||
       (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0),
   );

@@ -46,6 +46,22 @@ export type TopologyProblemKind =
   | 'outside_parent'
   | 'gap';
 
+/** The order problems are reported in (then by first code): what breaks a grid on its own first. */
+export const PROBLEM_ORDER: readonly TopologyProblemKind[] = [
+  'bad_geometry',
+  'ring_not_closed',
+  'self_intersection',
+  'hole_outside',
+  'parts_overlap',
+  'duplicate_code',
+  'bad_code',
+  'parent_mismatch',
+  'missing_parent',
+  'overlap',
+  'outside_parent',
+  'gap',
+];
+
 export interface TopologyProblem {
   kind: TopologyProblemKind;
   codes: string[];
@@ -681,22 +697,10 @@ export function validateTopology(features: readonly TopologyFeature[], options: 
     }
   }
 
-  const order: TopologyProblemKind[] = [
-    'bad_geometry',
-    'ring_not_closed',
-    'self_intersection',
-    'hole_outside',
-    'parts_overlap',
-    'duplicate_code',
-    'bad_code',
-    'parent_mismatch',
-    'missing_parent',
-    'overlap',
-    'outside_parent',
-    'gap',
-  ];
   problems.sort(
-    (a, b) => order.indexOf(a.kind) - order.indexOf(b.kind) || (a.codes[0] ?? '').localeCompare(b.codes[0] ?? ''),
+    (a, b) =>
+      PROBLEM_ORDER.indexOf(a.kind) - PROBLEM_ORDER.indexOf(b.kind) ||
+      (a.codes[0] ?? '').localeCompare(b.codes[0] ?? ''),
   );
   return { ok: problems.length === 0, problems, counts };
 }

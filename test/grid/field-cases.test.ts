@@ -11,7 +11,7 @@ import type { Feature, FeatureCollection, MultiPolygon, Polygon } from 'geojson'
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildGridIndex, codeProfile } from '../../core/index.ts';
 import { loadSampleGrids } from '../../geo-data/index.ts';
-import { main } from '../../ingest/cli.ts';
+import { runCli } from '../harness/cli.ts';
 import { openDb } from '../../ingest/store/db.ts';
 
 const GEO = resolve(import.meta.dirname, '../../../shared/field-cases/geo');
@@ -33,23 +33,8 @@ function scratch(): string {
 
 /** Run the CLI in-process on DATA_DIR `dir`; returns its exit code and what it printed. */
 async function cli(dir: string, env: Record<string, string>, ...argv: string[]) {
-  const saved = { ...process.env };
-  Object.assign(process.env, { DATA_DIR: dir, ADMIN_PASSWORD: 'field-case-admin-1', LOG_LEVEL: 'silent' }, env);
-  const out: string[] = [],
-    err: string[] = [];
-  const ow = process.stdout.write.bind(process.stdout),
-    ew = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((s: string | Uint8Array) => (out.push(String(s)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((s: string | Uint8Array) => (err.push(String(s)), true)) as typeof process.stderr.write;
-  let code: number;
-  try {
-    code = await main(argv);
-  } finally {
-    process.stdout.write = ow;
-    process.stderr.write = ew;
-    process.env = saved;
-  }
-  return { code, stdout: out.join(''), stderr: err.join('') };
+  const r = await runCli(argv, { DATA_DIR: dir, ADMIN_PASSWORD: 'field-case-admin-1', LOG_LEVEL: 'silent', ...env });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 async function exported(

@@ -3,117 +3,37 @@
  * Every mutation names the draft's `rev`; a stale one answers 409 `stale_version`. Geometry is GeoJSON,
  * positions [lng, lat].
  */
-import type { MultiPolygon, Polygon } from 'geojson';
 import { getJson, postJson, type Result } from '$lib/wall/api.ts';
+// The wire shapes are the server's own types (type-only imports: nothing of the server is bundled).
+import type { EditInput, GridSnapshot } from '../../../core/grid/studio.ts';
+import type { TopologyProblem, TopologyReport } from '../../../core/grid/topology.ts';
+import type { DraftInfo, DraftState, HistoryEntry, MutationResult, RecodeEntry } from '../../../ingest/grids/drafts.ts';
+import type { GridChange, VersionDiff } from '../../../ingest/grids/versions.ts';
+import type { PublishReport, RejoinChange } from '../../../ingest/grids/publish.ts';
 
-export type DraftState = 'editing' | 'submitted' | 'approved' | 'published' | 'discarded';
+export type {
+  DraftInfo,
+  DraftState,
+  EditInput,
+  GridChange,
+  HistoryEntry,
+  MutationResult,
+  PublishReport,
+  RecodeEntry,
+  RejoinChange,
+  TopologyProblem,
+  TopologyReport,
+  VersionDiff,
+};
 
-export interface DraftInfo {
-  id: number;
-  versionId: number;
-  baseVersion: number | null;
-  label: string;
-  state: DraftState;
-  profile: string;
-  rev: number;
-  head: number;
-  redoable: number;
-  createdBy: string;
-  createdAt: string;
-  approvedBy: string | null;
-}
+/** A grid's properties as GET …/drafts/:id serves them (everything of a GridSnapshot but its geometry). */
+export type GridProps = Omit<GridSnapshot, 'geometry'>;
 
-export interface GridProps {
-  code: string;
-  level: number;
-  name: string;
-  parent: string | null;
-  kind: string;
-  households: number | null;
-}
-
+/** A draft's grid as a GeoJSON Feature, positions [lng, lat]. */
 export interface StudioGrid {
   type: 'Feature';
-  geometry: Polygon | MultiPolygon;
+  geometry: GridSnapshot['geometry'];
   properties: GridProps;
-}
-
-export interface TopologyProblem {
-  kind: string;
-  codes: string[];
-  location: [number, number];
-  message: string;
-  areaM2?: number;
-}
-
-export interface TopologyReport {
-  ok: boolean;
-  problems: TopologyProblem[];
-  counts: Record<number, number>;
-}
-
-/** A change set entry as POST …/changes takes it: create {after}, update {code, after (partial)}, delete {code}. */
-export interface EditInput {
-  op: 'create' | 'update' | 'delete';
-  code?: string;
-  after?: Partial<GridProps> & { geometry?: Polygon | MultiPolygon };
-}
-
-export interface MutationResult {
-  draft: DraftInfo;
-  report: TopologyReport;
-}
-
-export interface HistoryEntry {
-  at: string;
-  actor: string;
-  kind: string;
-  seq?: number;
-  summary?: string;
-  ops?: { create: number; update: number; delete: number };
-  undone?: boolean;
-  detail?: Record<string, unknown>;
-}
-
-export interface GridChange {
-  code: string;
-  level: number;
-  name: string;
-  fields?: string[];
-}
-
-export interface VersionDiff {
-  from: number;
-  to: number;
-  added: GridChange[];
-  removed: GridChange[];
-  changed: GridChange[];
-  unchanged: number;
-}
-
-export interface RecodeEntry {
-  old: string;
-  new: string;
-  name: string;
-}
-
-export interface RejoinChange {
-  id: string;
-  from: string | null;
-  to: string | null;
-}
-
-export interface PublishReport {
-  from: number | null;
-  to: number;
-  codesMapped: number;
-  devicesRejoined: number;
-  casesRejoined: number;
-  devicesChanged: RejoinChange[];
-  casesChanged: RejoinChange[];
-  devicesLosingGrid: number;
-  casesLosingGrid: number;
-  warning: string | null;
 }
 
 const base = (id: number) => `/api/grids/drafts/${id}`;
