@@ -37,7 +37,8 @@ export interface PatrolTracks {
   trips: PatrolTrip[];
 }
 
-const WALK_MPS = 1.3; // walking pace, m/s
+/** Walking pace, m/s (the wall redraws walkers by it: web/lib/wall/motion.ts WALKING_PACE_MPS). */
+export const WALK_MPS = 1.3;
 const EARTH_M = 6_371_008.8;
 
 function metres(a: Position, b: Position): number {

@@ -131,7 +131,8 @@ describe('the wall (Chromium)', { timeout: 120_000 }, () => {
       const { x, y } = await at();
       await wall.mouse.click(x, y);
       await expect.poll(crumbs, { timeout: 5000 }).toBe(depth);
-      await wall.waitForTimeout(1400); // the fly-to
+      // Reduced motion: the camera jumps rather than flies (GridMap); still, wait until it stands.
+      await wall.waitForFunction(() => !(window as any).__wallMap.moving(), null, { polling: 100 });
     }
     await wall.screenshot({ path: artifactPath('wall-drilled-grid.png') });
     await wall.keyboard.press('Escape');
@@ -141,7 +142,7 @@ describe('the wall (Chromium)', { timeout: 120_000 }, () => {
     await wall.keyboard.press('Escape');
     await expect.poll(crumbs).toBe(1);
     expect(await wall.isDisabled('[data-testid=drill-up]')).toBe(true);
-    await wall.waitForTimeout(1400);
+    await wall.waitForFunction(() => !(window as any).__wallMap.moving(), null, { polling: 100 });
   });
 
   let fireCaseId = '';

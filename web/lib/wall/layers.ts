@@ -209,8 +209,40 @@ export function headAt(trip: PatrolTrip, t: number): [number, number] {
   return trip.path[lo];
 }
 
+/** Seconds of a SIMULATED walker's fading trail on the wall. */
+export const TRAIL_S = 300;
+/** The trimmed trails are cut again once per this many seconds (their identity is kept in between). */
+const TRAIL_BUCKET_S = 30;
+
+/**
+ * The part of `trip` a trail drawn at any time in [fromS, toS] can show (timestamps in the trip's own
+ * seconds): the fixes inside, plus one on each side, so TripsLayer still interpolates the ends. The server
+ * sends each walker ~40 minutes (GET /api/patrols); drawing only the visible ~5 cuts the trail layer's
+ * vertices twentyfold, which a software renderer pays for on every frame.
+ */
+export function trailWindow(trip: PatrolTrip, fromS: number, toS: number): PatrolTrip {
+  const ts = trip.timestamps;
+  let i0 = 0;
+  while (i0 + 1 < ts.length && ts[i0 + 1] <= fromS) i0++;
+  let i1 = ts.length - 1;
+  while (i1 - 1 > i0 && ts[i1 - 1] >= toS) i1--;
+  if (i0 === 0 && i1 === ts.length - 1) return trip;
+  return { ...trip, path: trip.path.slice(i0, i1 + 1), timestamps: ts.slice(i0, i1 + 1) };
+}
+
 export class WallLayers {
   private cells: GridCell[] = [];
+  /** The SIMULATED trails cut to the time around now (trailWindow), per answer of /api/patrols and bucket. */
+  private trailMemo: { of: PatrolTrip[]; bucket: number; trips: PatrolTrip[] } | null = null;
+  private trails(simulated: PatrolTrip[], nowS: number): PatrolTrip[] {
+    const bucket = Math.floor(nowS / TRAIL_BUCKET_S) * TRAIL_BUCKET_S;
+    if (this.trailMemo?.of !== simulated || this.trailMemo.bucket !== bucket) {
+      const from = bucket - TRAIL_S - TRAIL_BUCKET_S;
+      const to = bucket + 2 * TRAIL_BUCKET_S;
+      this.trailMemo = { of: simulated, bucket, trips: simulated.map((t) => trailWindow(t, from, to)) };
+    }
+    return this.trailMemo.trips;
+  }
   /** Patrol data split once per answer of /api/patrols (identity kept between ticks). */
   private patrolMemo: {
     of: PatrolTracks;
@@ -387,12 +419,12 @@ export class WallLayers {
         layers.push(
           new TripsLayer<PatrolTrip>({
             id: 'patrols',
-            data: simulated,
+            data: this.trails(simulated, nowS),
             getPath: (d) => d.path,
             getTimestamps: (d) => d.timestamps,
             getColor: PATROL_SIMULATED,
             currentTime: nowS,
-            trailLength: 300,
+            trailLength: TRAIL_S,
             fadeTrail: true,
             widthUnits: 'pixels',
             getWidth: 3 * s,
