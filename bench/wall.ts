@@ -7,6 +7,8 @@
 // times p50/p95 (deltas between requestAnimationFrame callbacks), JS heap growth over the phase (CDP
 // Performance.getMetrics JSHeapUsedSize, after a forced GC at both ends, and raw), and — under load — the
 // latency of probe updates from publish to the wall's state (the data path) and to drawn (data + a frame).
+// Outside the page: the frames maplibre drew in the phase and the CPU all Chromium processes used (in
+// cores; on software WebGL the GPU process draws with the CPU, so an idle wall should use next to none).
 //
 // How updates are injected: the platform runs in this process (ingest/platform.ts startPlatform), and the
 // bench publishes through its LiveHub (`services.live.publish`) — the same bus → hub → WebSocket /live path
@@ -18,6 +20,7 @@
 //
 //   node --import tsx bench/wall.ts        (or: npm run bench -- wall)
 //   BENCH_WALL_SECONDS=60 (per phase), BENCH_WALL_HANDLER=path/to/build/handler.js (default: build/)
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import path from 'node:path';
@@ -41,6 +44,10 @@ interface PhaseResult {
   heapGrowthRawMB: number;
   heapEndMB: number;
   messagesReceived: number;
+  /** Frames maplibre drew (`__wallMap.renders()`), not animation-frame callbacks. */
+  mapRenders: number;
+  /** CPU of Chromium's processes (GPU process, renderer, browser) over the phase, in cores (CPU s / s). */
+  chromiumCores: number;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -65,7 +72,18 @@ const RECORDER = `(() => {
   requestAnimationFrame(f);
 })()`;
 
+/** CPU seconds used so far by every Chromium process on this machine (ps TIME, whole seconds). */
+function chromiumCpuS(): number {
+  const out = execFileSync('ps', ['-eo', 'times=,args=', '--cols', '300']).toString();
+  let s = 0;
+  for (const line of out.split('\n')) if (/chromium/.test(line)) s += Number.parseInt(line, 10) || 0;
+  return s;
+}
+
 async function phase(page: Page, cdp: CDPSession, seconds: number, during?: () => Promise<void>): Promise<PhaseResult> {
+  const cpu0 = chromiumCpuS();
+  const t0 = Date.now();
+  const renders0 = (await page.evaluate(`window.__wallMap.renders()`)) as number;
   const h0raw = await heapMB(cdp, false);
   const h0 = await heapMB(cdp, true);
   const recv0 = (await page.evaluate(`window.__wall.live().received`)) as number;
@@ -75,9 +93,13 @@ async function phase(page: Page, cdp: CDPSession, seconds: number, during?: () =
   const res = (await page.evaluate(
     `(window.__bench.on = false, { tasks: window.__bench.tasks, frames: window.__bench.frames, recv: window.__wall.live().received })`,
   )) as { tasks: number[]; frames: number[]; recv: number };
+  const renders1 = (await page.evaluate(`window.__wallMap.renders()`)) as number;
+  const cores = (chromiumCpuS() - cpu0) / ((Date.now() - t0) / 1000);
   const h1raw = await heapMB(cdp, false);
   const h1 = await heapMB(cdp, true);
   return {
+    mapRenders: renders1 - renders0,
+    chromiumCores: Math.round(cores * 100) / 100,
     longestTaskMs: Math.round(Math.max(0, ...res.tasks)),
     longTasksOver100ms: res.tasks.filter((t) => t > 100).length,
     frameP95Ms: Math.round(pct(res.frames, 0.95) * 10) / 10,
@@ -240,6 +262,12 @@ export async function run(): Promise<{
       idleFrameP95Ms: idle.frameP95Ms,
       idleFrames: idle.frames,
       idleHeapGrowthMB: idle.heapGrowthMB,
+      idleMapRenders: idle.mapRenders,
+      idleChromiumCores: idle.chromiumCores,
+      redrawMapRenders: redraw.mapRenders,
+      redrawChromiumCores: redraw.chromiumCores,
+      loadMapRenders: load.mapRenders,
+      loadChromiumCores: load.chromiumCores,
       redrawLongestTaskMs: redraw.longestTaskMs,
       redrawFrameP50Ms: redraw.frameP50Ms,
       redrawFrameP95Ms: redraw.frameP95Ms,
@@ -297,6 +325,14 @@ function table(r: Awaited<ReturnType<typeof run>>): string {
       '',
     ],
     ['frames in the phase', String(m.idleFrames), String(m.redrawFrames), String(m.loadFrames), ''],
+    ['map frames drawn', String(m.idleMapRenders), String(m.redrawMapRenders), String(m.loadMapRenders), ''],
+    [
+      'Chromium CPU (cores)',
+      String(m.idleChromiumCores),
+      String(m.redrawChromiumCores),
+      String(m.loadChromiumCores),
+      '',
+    ],
     ['JS heap growth after GC (MB)', String(m.idleHeapGrowthMB), '', String(m.loadHeapGrowthMB), '< 20'],
     ['publish → in the wall state p50/p95 (ms)', '', '', `${m.inStateLatencyP50Ms}/${m.inStateLatencyP95Ms}`, ''],
     ['publish → drawn p50/p95 (ms)', '', '', `${m.visibleLatencyP50Ms}/${m.visibleLatencyP95Ms}`, '≤ 250 (p95)'],
