@@ -7,9 +7,10 @@
  * run folder (ONEGRID_TEST_RUN_DIR); a failure to make the tarball falls back to initdb. Child processes (a
  * platform start, a spawned CLI) are not affected: test/harness/platform.ts copies whole DATA_DIRs for those.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
+import { oncePerRun } from './run-once.ts';
 
 type Create = typeof PGlite.create;
 const create: Create = PGlite.create.bind(PGlite);
@@ -17,36 +18,13 @@ let loaded: Promise<Blob | null> | null = null;
 
 /** The run's tarball of an empty, initialised cluster: made by the first worker that needs it, under a lock. */
 async function emptyCluster(): Promise<Blob | null> {
-  const run = process.env.ONEGRID_TEST_RUN_DIR;
-  if (!run || !existsSync(run)) return null;
-  const tar = path.join(run, 'pglite-empty.tar');
-  const failed = path.join(run, 'pglite-empty.failed');
-  let mine = false;
-  try {
-    mkdirSync(path.join(run, 'pglite-empty.lock'));
-    mine = true;
-  } catch {
-    /* another worker makes it */
-  }
-  if (mine) {
-    try {
-      const pg = await create();
-      const blob = await pg.dumpDataDir('none');
-      await pg.close();
-      writeFileSync(`${tar}.part`, Buffer.from(await blob.arrayBuffer()));
-      renameSync(`${tar}.part`, tar);
-      return blob;
-    } catch (e) {
-      writeFileSync(failed, String(e));
-      return null;
-    }
-  }
-  const deadline = Date.now() + 120_000;
-  while (!existsSync(tar)) {
-    if (existsSync(failed) || Date.now() > deadline) return null;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return new Blob([readFileSync(tar)]);
+  const run = await oncePerRun('pglite-empty', async (run) => {
+    const pg = await create();
+    const blob = await pg.dumpDataDir('none');
+    await pg.close();
+    writeFileSync(path.join(run, 'pglite-empty.tar'), Buffer.from(await blob.arrayBuffer()));
+  });
+  return run ? new Blob([readFileSync(path.join(run, 'pglite-empty.tar'))]) : null;
 }
 
 PGlite.create = (async (...args: unknown[]) => {

@@ -3,10 +3,11 @@
  * temporary DATA_DIR and free ports; waits for /healthz.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports.ts';
+import { oncePerRun } from './run-once.ts';
 
 export const ADMIN_PASSWORD = 'test-admin-pw-1';
 
@@ -29,21 +30,10 @@ export interface PlatformHandle {
  * platform starts cold. Workers build it under a lock (an atomic mkdir); a failure falls back to cold starts.
  */
 async function seededTemplate(): Promise<string | null> {
-  const run = process.env.ONEGRID_TEST_RUN_DIR;
-  if (!run || !existsSync(run)) return null;
-  const dir = path.join(run, 'template');
-  const ready = path.join(run, 'template.ready');
-  const failed = path.join(run, 'template.failed');
-  const lock = path.join(run, 'template.lock');
-  let mine = false;
-  try {
-    mkdirSync(lock);
-    mine = true;
-  } catch {
-    /* another worker builds it */
-  }
-  if (mine) {
-    try {
+  const run = await oncePerRun(
+    'template',
+    async (run) => {
+      const dir = path.join(run, 'template');
       mkdirSync(dir);
       // The PGlite cluster made here, where test/harness/pglite-template.ts copies an initialised one (initdb
       // in the platform process would cost 5-15 s more); the platform then migrates and seeds it.
@@ -52,18 +42,10 @@ async function seededTemplate(): Promise<string | null> {
       const p = await startPlatformProcess({ dataDir: dir, template: false, timeoutMs: 180_000 });
       const code = await p.stop('SIGTERM');
       if (code !== 0) throw new Error(`template platform exited with ${code}`);
-      writeFileSync(ready, '');
-    } catch (e) {
-      writeFileSync(failed, String(e));
-      return null;
-    }
-  }
-  const deadline = Date.now() + 240_000;
-  while (!existsSync(ready)) {
-    if (existsSync(failed) || Date.now() > deadline) return null;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return dir;
+    },
+    { waitMs: 240_000, pollMs: 250 },
+  );
+  return run ? path.join(run, 'template') : null;
 }
 
 /**

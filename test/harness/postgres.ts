@@ -3,10 +3,11 @@
  * the `postgres` OS user (PostgreSQL refuses to run as root), a free port on 127.0.0.1, trust auth.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, chmodSync, chownSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from './ports.ts';
+import { oncePerRun } from './run-once.ts';
 
 const BIN = '/usr/lib/postgresql/15/bin';
 
@@ -48,38 +49,19 @@ function initdb(data: string): void {
  * initdb (seconds each on a loaded 2-core machine); null outside a test run or when making it failed.
  */
 async function initdbTemplate(): Promise<string | null> {
-  const run = process.env.ONEGRID_TEST_RUN_DIR;
-  if (!run || !existsSync(run)) return null;
-  const parent = path.join(run, 'pg-initdb');
-  const data = path.join(parent, 'data');
-  const ready = path.join(run, 'pg-initdb.ready');
-  const failed = path.join(run, 'pg-initdb.failed');
-  let mine = false;
-  try {
-    mkdirSync(path.join(run, 'pg-initdb.lock'));
-    mine = true;
-  } catch {
-    /* another worker makes it */
-  }
-  if (mine) {
-    try {
+  const run = await oncePerRun(
+    'pg-initdb',
+    (run) => {
+      const parent = path.join(run, 'pg-initdb');
       chmodSync(run, 0o711); // the postgres user reaches its folder inside (mkdtemp made the run's 0700)
       mkdirSync(parent, { mode: 0o777 });
       chmodSync(parent, 0o777);
       if (process.getuid?.() === 0) execFileSync('chown', ['postgres:postgres', parent]);
-      initdb(data);
-      writeFileSync(ready, '');
-    } catch (e) {
-      writeFileSync(failed, String(e));
-      return null;
-    }
-  }
-  const deadline = Date.now() + 120_000;
-  while (!existsSync(ready)) {
-    if (existsSync(failed) || Date.now() > deadline) return null;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return data;
+      initdb(path.join(parent, 'data'));
+    },
+    { pollMs: 100 },
+  );
+  return run ? path.join(run, 'pg-initdb', 'data') : null;
 }
 
 /**

@@ -4,7 +4,7 @@
  * passwords are not relied on), and plain HTTP/WebSocket helpers.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { WebSocket } from 'ws';
 import { hashSecret } from '../../ingest/auth/secrets.ts';
@@ -12,6 +12,7 @@ import { openPostgres, type Db } from '../../ingest/store/db.ts';
 import { insertUser, type Role } from '../../ingest/store/users.ts';
 import { startPlatformProcess, type PlatformHandle } from '../harness/platform.ts';
 import { startPostgres, type PostgresHandle } from '../harness/postgres.ts';
+import { oncePerRun } from '../harness/run-once.ts';
 
 export const PASSWORD = 'Sc0pe-test-passphrase-7';
 
@@ -44,42 +45,25 @@ export interface Fixture {
  * when making it failed (the fixture then starts a new cluster and the platform seeds it).
  */
 async function seededCluster(): Promise<string | null> {
-  const run = process.env.ONEGRID_TEST_RUN_DIR;
-  if (!run || !existsSync(run)) return null;
-  const data = path.join(run, 'pg-seeded');
-  const ready = path.join(run, 'pg-seeded.ready');
-  const failed = path.join(run, 'pg-seeded.failed');
-  let mine = false;
-  try {
-    mkdirSync(path.join(run, 'pg-seeded.lock'));
-    mine = true;
-  } catch {
-    /* another worker makes it */
-  }
-  if (mine) {
-    let pg: PostgresHandle | null = null;
-    try {
-      pg = await startPostgres();
-      const p = await startPlatformProcess({ env: { DATABASE_URL: pg.url }, timeoutMs: 180_000 });
-      const code = await p.stop('SIGTERM');
-      if (code !== 0) throw new Error(`seeding platform exited with ${code}`);
-      await pg.stop({ keepData: true });
-      execFileSync('cp', ['-a', path.join(pg.dir, 'data'), data]);
-      writeFileSync(ready, '');
-    } catch (e) {
-      writeFileSync(failed, String(e));
-      return null;
-    } finally {
-      await pg?.stop();
-      if (pg) rmSync(pg.dir, { recursive: true, force: true });
-    }
-  }
-  const deadline = Date.now() + 300_000;
-  while (!existsSync(ready)) {
-    if (existsSync(failed) || Date.now() > deadline) return null;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return data;
+  const run = await oncePerRun(
+    'pg-seeded',
+    async (run) => {
+      let pg: PostgresHandle | null = null;
+      try {
+        pg = await startPostgres();
+        const p = await startPlatformProcess({ env: { DATABASE_URL: pg.url }, timeoutMs: 180_000 });
+        const code = await p.stop('SIGTERM');
+        if (code !== 0) throw new Error(`seeding platform exited with ${code}`);
+        await pg.stop({ keepData: true });
+        execFileSync('cp', ['-a', path.join(pg.dir, 'data'), path.join(run, 'pg-seeded')]);
+      } finally {
+        await pg?.stop();
+        if (pg) rmSync(pg.dir, { recursive: true, force: true });
+      }
+    },
+    { waitMs: 300_000, pollMs: 250 },
+  );
+  return run ? path.join(run, 'pg-seeded') : null;
 }
 
 export async function startFixture(env: Record<string, string> = {}): Promise<Fixture> {
