@@ -106,6 +106,12 @@ describe('the wall (Chromium)', { timeout: 120_000 }, () => {
     expect(await wall.isVisible('[data-testid=simulated-badge]')).toBe(true);
     expect(await wall.textContent('[data-testid=live-status]')).toContain('实时连接正常');
     await wall.screenshot({ path: artifactPath('wall-1920x1080.png') });
+    // No animation loop: with the camera still and motion reduced, the wall asks for a frame only when live
+    // news arrives or a walker moves a pixel (every 10 s at this zoom), not 60 times a second.
+    const asked = () => wall.evaluate(() => (window as any).__wallMap.framesAsked());
+    const before = await asked();
+    await wall.waitForTimeout(3000);
+    expect((await asked()) - before).toBeLessThan(30);
   });
 
   it('drills down district → street → community → grid on click and back up with Esc and the button', async () => {
