@@ -13,10 +13,12 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     globalSetup: ['test/harness/global-setup.ts'],
-    // PGlite clusters created in test processes start from one initialised per run (not initdb each time).
-    setupFiles: ['test/harness/pglite-template.ts'],
-    // 2-core machines: two test files at a time (three was measured slower: 653 s against ~560 s, the
-    // software-rendered browser tests starve).
+    // PGlite clusters created in test processes start from one initialised per run (not initdb each time);
+    // ONEGRID_TEST_CPU=FILE records each file's CPU (test/harness/cpu-meter.ts).
+    setupFiles: ['test/harness/pglite-template.ts', 'test/harness/cpu-meter.ts'],
+    // 2-core machines: two test files at a time. Three were slower while the wall redrew continuously (653 s
+    // against ~560 s: the software-rendered browser tests starved) and are no faster now (515 s against 535 s,
+    // within this machine's swing; the long browser files then start three at once and each takes 1.5×).
     maxWorkers: 2,
     // Longest files first (recorded durations), so no long file starts last and runs alone.
     sequence: { sequencer: LongestFirst },

@@ -4,9 +4,7 @@
  * check, history, re-coding with an old→new preview, review by someone else, and an atomic publish
  * that reports the re-joined devices and records `grid_published` in the audit log.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import type { Polygon } from 'geojson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GB15 } from '../../core/index.ts';
@@ -31,8 +29,11 @@ import type { GridFeature } from '../../ingest/grids/io.ts';
 import { openDb, type Db } from '../../ingest/store/db.ts';
 import { migrate } from '../../ingest/store/migrate.ts';
 import { seed } from '../../ingest/seed.ts';
+import { seededDataDir } from '../harness/platform.ts';
 
-const dir = mkdtempSync(join(tmpdir(), 'onegrid-drafts-'));
+// The run's seeded data directory (test/harness/platform.ts) when there is one: migrate and seed are then
+// no-ops; else a fresh directory that they fill.
+const dir = await seededDataDir('onegrid-drafts-');
 let db: Db;
 const open = async () => {
   db = await openDb({ databaseUrl: null, dataDir: dir });

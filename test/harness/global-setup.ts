@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ensureSystemPackages } from './system.ts';
@@ -10,6 +10,12 @@ import { ensureSystemPackages } from './system.ts';
  */
 export default function setup(): () => void {
   ensureSystemPackages();
+  // A folder given from outside (ONEGRID_TEST_RUN_DIR) is made if missing and kept afterwards: runs of single
+  // files then share its fixtures (the seeded template is made once, not by every run).
+  if (process.env.ONEGRID_TEST_RUN_DIR) {
+    mkdirSync(process.env.ONEGRID_TEST_RUN_DIR, { recursive: true });
+    return () => {};
+  }
   const run = mkdtempSync(path.join(tmpdir(), 'onegrid-run-'));
   process.env.ONEGRID_TEST_RUN_DIR = run;
   return () => rmSync(run, { recursive: true, force: true });

@@ -3,7 +3,9 @@
  * the redirect rule (findings 5, 6), session idle timeout / lifetime / pruning with revocations announced
  * and cache entries dropped, and the configuration of all this.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { rmSync } from 'node:fs';
+import { seededDataDir } from '../harness/platform.ts';
 import { openPglite, type Db } from '../../ingest/store/db.ts';
 import { migrate } from '../../ingest/store/migrate.ts';
 import { seed } from '../../ingest/seed.ts';
@@ -115,8 +117,11 @@ describe('sessions: idle timeout, lifetime, pruning, revocation', () => {
   let accounts: Accounts;
   const seen: Revocation[] = [];
   let stop: () => void;
+  let seededDir = '';
   beforeAll(async () => {
-    db = await openPglite(null);
+    // The run's seeded data directory (migrate and seed are then no-ops): only the seed tests above seed.
+    seededDir = await seededDataDir('onegrid-acc-');
+    db = await openPglite(seededDir);
     await migrate(db);
     await seed(db, { adminPassword: ADMIN_PW, demo: false });
     sessions = new Sessions(db, { idleMin: 30, maxHours: 12, require2fa: 'off' });
@@ -130,6 +135,7 @@ describe('sessions: idle timeout, lifetime, pruning, revocation', () => {
   afterAll(async () => {
     stop?.();
     await db?.close();
+    rmSync(seededDir, { recursive: true, force: true });
   });
 
   const login = async () => (await sessions.login('li.na', 'Init-Harbor-Lights-31', { ip: '10.0.0.1' })).token;
@@ -223,7 +229,9 @@ describe('sessions: idle timeout, lifetime, pruning, revocation', () => {
 
 describe('display names and sockets', () => {
   it('strips bidi controls from display names on create and change (titles and names read as they are)', async () => {
-    const d = await openPglite(null);
+    const dir = await seededDataDir('onegrid-acc-');
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const d = await openPglite(dir);
     await migrate(d);
     await seed(d, { adminPassword: ADMIN_PW, demo: false });
     const a = new Accounts(d, null);

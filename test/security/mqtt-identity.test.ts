@@ -5,7 +5,9 @@
  * may take its own id over, long or malformed ids are refused, keep-alive 0 is held to the cap, and a flood
  * of failed CONNECTs is refused without running scrypt (counted, never timed).
  */
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { rmSync } from 'node:fs';
+import { seededDataDir } from '../harness/platform.ts';
 import { connect as netConnect } from 'node:net';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
@@ -287,7 +289,10 @@ describe('protocol versions', () => {
 
 describe('the simulated fleet', () => {
   it('connects every simulated gateway with its own id ({gateway}:sim), none refused', async () => {
-    const sdb = await openPglite(null);
+    // The run's seeded data directory (the sample fleet; migrate and seed are then no-ops), else seeded here.
+    const dir = await seededDataDir('onegrid-mqtt-sim-');
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    const sdb = await openPglite(dir);
     await migrate(sdb);
     await seed(sdb, { adminPassword: null, sample: true, demo: false });
     const demoKey = (await getKv<string>(sdb, 'demo_key'))!;
