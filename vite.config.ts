@@ -11,6 +11,9 @@ export default defineConfig({
     environment: 'node',
     pool: 'forks',
     testTimeout: 60_000,
+    // expect.poll waits for what a page or the platform shows; vitest's default of 1 s failed under a loaded
+    // 2-core machine (a panel's fetch took longer). A test that claims a latency sets its own bound.
+    expect: { poll: { timeout: 15_000, interval: 100 } },
     hookTimeout: 180_000,
     globalSetup: ['test/harness/global-setup.ts'],
     // PGlite clusters created in test processes start from one initialised per run (not initdb each time);
